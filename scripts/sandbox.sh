@@ -1,0 +1,483 @@
+#!/usr/bin/env bash
+# Local MariaDB sandbox for integration tests: one primary and two replicas with GTID replication,
+# run as plain processes (no Docker), everything under one directory.
+#
+#   scripts/sandbox.sh start | stop | status | destroy | env
+#   scripts/sandbox.sh start-node N | stop-node N | kill-node N      (N: 0 primary, 1 and 2 replicas)
+#
+# Environment:
+#   SANDBOX_DIR         data, sockets, pid and log files     (default: <repo>/.sandbox)
+#   SANDBOX_BASE_PORT   primary port; replicas use +1 and +2 (default: 23306; fixed at creation)
+#   SANDBOX_TIMEOUT_S   deadline for each wait               (default: 60)
+#
+# Accounts (created on the primary, replicated): root@127.0.0.1 and root@localhost with an empty
+# password; gateway@127.0.0.1 and gateway@localhost with the random password in
+# $SANDBOX_DIR/gateway.password; repl@127.0.0.1 for replication. Database: gwtest.
+#
+# The gateway account gets an explicit privilege list instead of ALL PRIVILEGES: in 10.11 ALL
+# includes READ_ONLY ADMIN, which would let the gateway write to the read_only replicas and hide
+# routing bugs. It has no SUPER either; killing its own queries needs no privilege.
+#
+# `status` exits 0 when all three nodes run, 3 otherwise. Commands that change state hold a
+# lock per sandbox directory, so concurrent callers (parallel test files) are safe.
+set -euo pipefail
+
+readonly NODES=(0 1 2)
+readonly POLL_S=0.1
+# pid of the mariadbd each launch_node call started in this run, to notice an early exit.
+launched=()
+
+# Resolve symlinks to the script itself, so the default directory is always <repo>/.sandbox.
+script_path=$(realpath -- "${BASH_SOURCE[0]}")
+repo_root=$(dirname -- "$(dirname -- "$script_path")")
+sandbox_dir=$(realpath -m -- "${SANDBOX_DIR:-$repo_root/.sandbox}")
+timeout_s=${SANDBOX_TIMEOUT_S:-60}
+password_file=$sandbox_dir/gateway.password
+repl_password_file=$sandbox_dir/repl.password
+# Written at creation: marks the directory as ours and pins the ports the replicas replicate from.
+base_port_file=$sandbox_dir/base-port
+# Written when users, database and replication are set up; without it `start` initializes afresh.
+initialized_file=$sandbox_dir/initialized
+
+die() {
+  echo "sandbox: $*" >&2
+  exit 1
+}
+
+log() {
+  echo "sandbox: $*" >&2
+}
+
+resolve_base_port() {
+  local stored=''
+  [[ -f $base_port_file ]] && stored=$(<"$base_port_file")
+  if [[ -n $stored && -n ${SANDBOX_BASE_PORT:-} && $SANDBOX_BASE_PORT != "$stored" ]]; then
+    die "$sandbox_dir was created with SANDBOX_BASE_PORT=$stored, not $SANDBOX_BASE_PORT; destroy it first"
+  fi
+  base_port=${stored:-${SANDBOX_BASE_PORT:-23306}}
+  [[ $base_port =~ ^[0-9]+$ ]] && ((base_port >= 1024 && base_port <= 65533)) ||
+    die "SANDBOX_BASE_PORT must be a number in 1024..65533, got '$base_port'"
+}
+
+node_dir() { echo "$sandbox_dir/node$1"; }
+node_port() { echo $((base_port + $1)); }
+node_cnf() { echo "$sandbox_dir/node$1/my.cnf"; }
+node_pid_file() { echo "$sandbox_dir/node$1/mariadbd.pid"; }
+node_log() { echo "$sandbox_dir/node$1/error.log"; }
+node_role() { if (($1 == 0)); then echo primary; else echo replica; fi; }
+
+check_node_arg() {
+  [[ ${1:-} =~ ^[012]$ ]] || die "node must be 0 (primary), 1 or 2 (replicas), got '${1:-}'"
+}
+
+# True if pid is a live (not zombie) mariadbd started with this node's my.cnf. Guards against
+# stale pid files whose pid was reused by an unrelated process.
+is_our_mariadbd() {
+  local pid=$1 n=$2 state
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]] || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -Fxq -- "--defaults-file=$(node_cnf "$n")"
+}
+
+# Prints the pid of node n if it is running; otherwise removes a stale pid file and fails.
+running_pid() {
+  local n=$1 pid_file pid
+  pid_file=$(node_pid_file "$n")
+  [[ -f $pid_file ]] || return 1
+  pid=$(<"$pid_file") || return 1
+  if is_our_mariadbd "$pid" "$n"; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f -- "$pid_file"
+  return 1
+}
+
+tail_log() {
+  local n=$1
+  echo "--- last lines of $(node_log "$n") ---" >&2
+  tail -n 40 -- "$(node_log "$n")" >&2 2>/dev/null || echo "(no error log)" >&2
+}
+
+fail_node() {
+  local n=$1
+  shift
+  echo "sandbox: node$n ($(node_role "$n"), port $(node_port "$n")): $*" >&2
+  tail_log "$n"
+  exit 1
+}
+
+# root over TCP; --no-defaults so that the system MariaDB's /etc/mysql config is never read.
+sql() {
+  local port=$1
+  shift
+  mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P "$port" -u root --connect-timeout=5 "$@"
+}
+
+admin() {
+  local port=$1
+  shift
+  mariadb-admin --no-defaults --protocol=TCP -h 127.0.0.1 -P "$port" -u root --connect-timeout=2 "$@"
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+write_cnf() {
+  local n=$1 dir read_only=0
+  dir=$(node_dir "$n")
+  ((n == 0)) || read_only=1
+  mkdir -p -- "$dir/tmp"
+  cat >"$(node_cnf "$n")" <<EOF
+# Generated by scripts/sandbox.sh on every start; edit the script, not this file.
+[mariadbd]
+user                           = root
+server_id                      = $((n + 1))
+port                           = $(node_port "$n")
+bind_address                   = 127.0.0.1
+socket                         = $dir/mariadbd.sock
+pid_file                       = $dir/mariadbd.pid
+datadir                        = $dir/data
+tmpdir                         = $dir/tmp
+log_error                      = $dir/error.log
+skip_name_resolve
+log_bin                        = mariadb-bin
+relay_log                      = relay-bin
+binlog_format                  = ROW
+log_slave_updates              = ON
+gtid_strict_mode               = ON
+read_only                      = $read_only
+relay_log_recovery             = ON
+slave_net_timeout              = 10
+report_host                    = 127.0.0.1
+report_port                    = $(node_port "$n")
+innodb_buffer_pool_size        = 64M
+innodb_log_file_size           = 32M
+innodb_flush_log_at_trx_commit = 2
+sync_binlog                    = 0
+key_buffer_size                = 8M
+aria_pagecache_buffer_size     = 8M
+max_connections                = 1000
+character_set_server           = utf8mb4
+collation_server               = utf8mb4_unicode_ci
+performance_schema             = OFF
+EOF
+}
+
+# Launches node n in its own session (Ctrl-C in the caller's terminal must not kill it), with
+# stdio detached (a caller awaiting our pipes must not wait for the server) and without the
+# lock descriptor (the server would otherwise hold the lock for its whole life).
+launch_node() {
+  local n=$1 dir port
+  dir=$(node_dir "$n")
+  port=$(node_port "$n")
+  if running_pid "$n" >/dev/null; then
+    return 0
+  fi
+  if port_open "$port"; then
+    die "port $port (node$n) is already in use by another process; pick another SANDBOX_BASE_PORT"
+  fi
+  write_cnf "$n"
+  setsid mariadbd --defaults-file="$(node_cnf "$n")" </dev/null >>"$dir/mariadbd.out" 2>&1 9>&- &
+  # Without job control the background child is no process group leader, so setsid does not
+  # fork and $! is mariadbd itself.
+  launched[n]=$!
+}
+
+wait_ping() {
+  local n=$1 port deadline
+  port=$(node_port "$n")
+  deadline=$((SECONDS + timeout_s))
+  until admin "$port" ping >/dev/null 2>&1; do
+    if [[ -n ${launched[n]:-} ]] && ! is_our_mariadbd "${launched[n]}" "$n"; then
+      fail_node "$n" "mariadbd exited during startup"
+    fi
+    ((SECONDS < deadline)) || fail_node "$n" "not answering ping after ${timeout_s}s"
+    sleep "$POLL_S"
+  done
+  running_pid "$n" >/dev/null || fail_node "$n" "answers ping but is not our mariadbd"
+}
+
+slave_field() {
+  awk -v f="$1" '{ sub(/^ +/, "") } index($0, f ": ") == 1 { print substr($0, length(f) + 3); exit }' <<<"$2"
+}
+
+# Waits until the replica's SQL thread (and IO thread, when the primary runs) is running.
+wait_replica_threads() {
+  local n=$1 port deadline status io sqlt need_io=1
+  port=$(node_port "$n")
+  running_pid 0 >/dev/null || need_io=0
+  deadline=$((SECONDS + timeout_s))
+  while :; do
+    status=$(sql "$port" -E -e 'SHOW SLAVE STATUS' 2>/dev/null) || status=''
+    [[ -n $status ]] || fail_node "$n" "replication is not configured"
+    io=$(slave_field Slave_IO_Running "$status")
+    sqlt=$(slave_field Slave_SQL_Running "$status")
+    if [[ $sqlt == Yes && ($io == Yes || $need_io == 0) ]]; then
+      return 0
+    fi
+    if [[ $sqlt == No && -n $(slave_field Last_SQL_Error "$status") ]]; then
+      fail_node "$n" "replication SQL thread stopped: $(slave_field Last_SQL_Error "$status")"
+    fi
+    if ((SECONDS >= deadline)); then
+      fail_node "$n" "replication not running after ${timeout_s}s (IO=$io SQL=$sqlt," \
+        "last IO error: $(slave_field Last_IO_Error "$status"))"
+    fi
+    sleep "$POLL_S"
+  done
+}
+
+# Blocks (server-side, no polling) until replica n has applied everything the primary has logged.
+wait_caught_up() {
+  local n=$1 pos result
+  running_pid 0 >/dev/null || return 0
+  pos=$(sql "$(node_port 0)" -BN -e 'SELECT @@gtid_binlog_pos')
+  result=$(sql "$(node_port "$n")" -BN -e "SELECT MASTER_GTID_WAIT('$pos', $timeout_s)")
+  [[ $result == 0 ]] || fail_node "$n" "did not reach primary GTID position '$pos' within ${timeout_s}s"
+}
+
+wait_node_ready() {
+  local n=$1
+  wait_ping "$n"
+  if ((n > 0)); then
+    wait_replica_threads "$n"
+    wait_caught_up "$n"
+  fi
+}
+
+stop_node() {
+  local n=$1 pid deadline
+  pid=$(running_pid "$n") || return 0
+  admin "$(node_port "$n")" shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + timeout_s))
+  while is_our_mariadbd "$pid" "$n"; do
+    if ((SECONDS >= deadline)); then
+      log "node$n (pid $pid) did not shut down within ${timeout_s}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      deadline=$((SECONDS + timeout_s))
+    fi
+    sleep "$POLL_S"
+  done
+  rm -f -- "$(node_pid_file "$n")"
+}
+
+kill_node() {
+  local n=$1 pid deadline
+  pid=$(running_pid "$n") || return 0
+  kill -KILL "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + timeout_s))
+  while is_our_mariadbd "$pid" "$n"; do
+    ((SECONDS < deadline)) || die "node$n (pid $pid) survived SIGKILL for ${timeout_s}s"
+    sleep "$POLL_S"
+  done
+  # The pid file is left behind on purpose, as after a real crash; start handles it.
+}
+
+# Serializes state changes per sandbox directory. The lock lives outside the directory so that
+# destroy can delete the directory while holding it.
+take_lock() {
+  local lock_file
+  lock_file=${TMPDIR:-/tmp}/mysql-grpc-gateway-sandbox-$(printf '%s' "$sandbox_dir" | sha1sum | cut -c1-16).lock
+  exec 9>"$lock_file"
+  flock -w "$timeout_s" 9 || die "another sandbox.sh holds $lock_file for more than ${timeout_s}s"
+}
+
+random_password_file() {
+  local file=$1
+  [[ -s $file ]] && return 0
+  (umask 077 && printf '%s' "$(openssl rand -hex 16)" >"$file")
+}
+
+# Creates the three data directories: one bootstrap, copied to the replicas (MariaDB keeps no
+# per-server identity in the datadir; three parallel bootstraps took ~2 s instead of ~1.3 s on
+# 2 CPUs and, sharing /tmp, once failed with "Could not remove temporary table"; hence also the
+# private tmpdir). Bootstrap writes no binlog (no --log-bin), so all three start with empty GTID
+# state and the replicas replicate the primary's setup from the start of its binlog.
+install_nodes() {
+  local n dir
+  for n in "${NODES[@]}"; do
+    rm -rf -- "$(node_dir "$n")"
+  done
+  dir=$(node_dir 0)
+  mkdir -p -- "$dir/tmp"
+  if ! mariadb-install-db --no-defaults --user=root --datadir="$dir/data" --tmpdir="$dir/tmp" \
+    --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+    --innodb-buffer-pool-size=64M --innodb-log-file-size=32M >"$dir/install.log" 2>&1; then
+    echo "sandbox: mariadb-install-db failed:" >&2
+    head -n 5 -- "$dir/install.log" >&2
+    exit 1
+  fi
+  mkdir -p -- "$(node_dir 1)" "$(node_dir 2)"
+  cp -a -- "$dir/data" "$(node_dir 1)/data" &
+  cp -a -- "$dir/data" "$(node_dir 2)/data" || exit 1
+  wait $! || exit 1
+}
+
+setup_primary() {
+  local gw repl
+  gw=$(<"$password_file")
+  repl=$(<"$repl_password_file")
+  # Binlogged on purpose: the replicas get users and database through replication.
+  sql "$(node_port 0)" <<EOF
+CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY '$repl';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';
+CREATE USER 'gateway'@'127.0.0.1' IDENTIFIED BY '$gw';
+CREATE USER 'gateway'@'localhost' IDENTIFIED BY '$gw';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES,
+      CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, CREATE VIEW, SHOW VIEW,
+      CREATE ROUTINE, ALTER ROUTINE, EVENT, TRIGGER, SHOW DATABASES, PROCESS,
+      BINLOG MONITOR, SLAVE MONITOR
+  ON *.* TO 'gateway'@'127.0.0.1', 'gateway'@'localhost';
+CREATE DATABASE gwtest;
+EOF
+}
+
+setup_replica() {
+  local n=$1 repl
+  repl=$(<"$repl_password_file")
+  sql "$(node_port "$n")" <<EOF
+CHANGE MASTER TO master_host='127.0.0.1', master_port=$(node_port 0), master_user='repl',
+  master_password='$repl', master_use_gtid=slave_pos, master_connect_retry=1;
+START SLAVE;
+EOF
+}
+
+cmd_start() {
+  local n fresh=0
+  if [[ -d $sandbox_dir && ! -f $base_port_file ]] && [[ -n $(ls -A -- "$sandbox_dir") ]]; then
+    die "$sandbox_dir exists, is not empty and is not a sandbox; refusing to use it"
+  fi
+  # Fail before creating anything if a port we need belongs to someone else.
+  for n in "${NODES[@]}"; do
+    if ! running_pid "$n" >/dev/null 2>&1 && port_open "$(node_port "$n")"; then
+      die "port $(node_port "$n") (node$n) is already in use by another process; pick another SANDBOX_BASE_PORT"
+    fi
+  done
+  mkdir -p -- "$sandbox_dir"
+  printf '%s\n' "$base_port" >"$base_port_file"
+  # Unix socket paths are limited to 107 bytes; mariadbd refuses to start beyond that.
+  ((${#sandbox_dir} + 20 <= 107)) || die "SANDBOX_DIR path is too long for unix sockets: $sandbox_dir"
+  if [[ ! -f $initialized_file ]]; then
+    fresh=1
+    for n in "${NODES[@]}"; do stop_node "$n"; done
+    log "initializing $sandbox_dir (ports $(node_port 0), $(node_port 1), $(node_port 2))"
+    random_password_file "$password_file"
+    random_password_file "$repl_password_file"
+    install_nodes
+  fi
+  # Primary first so that the replicas' IO threads usually find it up on their first attempt.
+  for n in "${NODES[@]}"; do launch_node "$n"; done
+  for n in "${NODES[@]}"; do wait_ping "$n"; done
+  if ((fresh)); then
+    setup_primary
+    setup_replica 1
+    setup_replica 2
+  fi
+  for n in 1 2; do
+    wait_replica_threads "$n"
+    wait_caught_up "$n"
+  done
+  if ((fresh)); then
+    : >"$initialized_file"
+  fi
+}
+
+cmd_start_node() {
+  local n=$1 r
+  [[ -f $initialized_file ]] || die "sandbox not initialized; run: $0 start"
+  launch_node "$n"
+  wait_node_ready "$n"
+  if ((n == 0)); then
+    # Running replicas reconnect within master_connect_retry (1 s); wait for them too.
+    for r in 1 2; do
+      if running_pid "$r" >/dev/null; then
+        wait_replica_threads "$r"
+        wait_caught_up "$r"
+      fi
+    done
+  fi
+}
+
+cmd_status() {
+  local n pid port status all=0 line
+  for n in "${NODES[@]}"; do
+    port=$(node_port "$n")
+    line="node$n $(node_role "$n") port=$port"
+    if pid=$(running_pid "$n"); then
+      line+=" running pid=$pid"
+      if ((n > 0)); then
+        status=$(sql "$port" -E -e 'SHOW SLAVE STATUS' 2>/dev/null) || status=''
+        line+=" io=$(slave_field Slave_IO_Running "$status") sql=$(slave_field Slave_SQL_Running "$status")"
+        line+=" lag=$(slave_field Seconds_Behind_Master "$status")"
+      fi
+    else
+      line+=" stopped"
+      all=3
+    fi
+    echo "$line"
+  done
+  return "$all"
+}
+
+cmd_destroy() {
+  local n
+  [[ -e $sandbox_dir ]] || return 0
+  if [[ ! -f $base_port_file ]] && [[ -n $(ls -A -- "$sandbox_dir") ]]; then
+    die "$sandbox_dir is not a sandbox (no base-port file); refusing to delete it"
+  fi
+  for n in 2 1 0; do stop_node "$n"; done
+  rm -rf -- "$sandbox_dir"
+}
+
+usage() {
+  sed -n '2,/^set -euo/p' "$script_path" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+main() {
+  local cmd=${1:-}
+  resolve_base_port
+  case $cmd in
+    start)
+      take_lock
+      cmd_start
+      ;;
+    stop)
+      take_lock
+      for n in 2 1 0; do stop_node "$n"; done
+      ;;
+    start-node)
+      check_node_arg "${2:-}"
+      take_lock
+      cmd_start_node "$2"
+      ;;
+    stop-node)
+      check_node_arg "${2:-}"
+      take_lock
+      stop_node "$2"
+      ;;
+    kill-node)
+      check_node_arg "${2:-}"
+      take_lock
+      kill_node "$2"
+      ;;
+    status) cmd_status ;;
+    destroy)
+      take_lock
+      cmd_destroy
+      ;;
+    env)
+      echo "SANDBOX_PRIMARY_PORT=$(node_port 0)"
+      echo "SANDBOX_REPLICA_PORTS=$(node_port 1),$(node_port 2)"
+      echo "SANDBOX_PASSWORD_FILE=$password_file"
+      ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
