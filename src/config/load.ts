@@ -1,0 +1,206 @@
+/**
+ * `loadConfig`: file (`--config FILE` or `GATEWAY_CONFIG`, YAML or JSON), then the environment,
+ * then profile defaults for anything unset, then validation, then secrets. The result is
+ * deep-frozen and its passwords are {@link Secret}s.
+ *
+ * Only this module reads `process.env` (and `process.argv`, `process.cwd()`), and only as defaults.
+ */
+
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { isPlainObject } from './checks.js';
+import type { BackendConfig, BackendSettings, ClusterConfig, ClusterSettings } from './cluster-schema.js';
+import { ConfigError, type ConfigIssue } from './config-error.js';
+import { PROFILES } from './profile.js';
+import type { GatewayConfig } from './schema.js';
+import { Secret } from './secret.js';
+import { type Env, readTopLevel } from './top-level.js';
+import { validateClusters } from './validate-clusters.js';
+
+/** The loaded configuration: deep-frozen, passwords as {@link Secret}s, file paths absolute. */
+export type LoadedConfig = GatewayConfig;
+
+/** Inputs of {@link loadConfig}; each defaults to the current process's. */
+export interface LoadConfigOptions {
+  /** Command-line arguments after the script name; only `--config FILE` / `--config=FILE` is read. @default process.argv.slice(2) */
+  readonly argv?: readonly string[];
+  /** Environment variables. @default process.env */
+  readonly env?: Env;
+  /** Directory a relative `--config`/`GATEWAY_CONFIG` path resolves against. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** Where the configuration file came from. */
+interface ConfigSource {
+  readonly path: string;
+  /** `--config` or `GATEWAY_CONFIG`: the key problems with the file itself are reported under. */
+  readonly origin: string;
+}
+
+/**
+ * Loads, validates and freezes the configuration.
+ *
+ * @throws ConfigError listing every problem, each with its key path; nothing secret in it.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const source = findConfigFile(options.argv ?? process.argv.slice(2), env, cwd);
+  const file = source === undefined ? {} : await readConfigFile(source);
+
+  const issues: ConfigIssue[] = [];
+  const settings = readTopLevel(file, env, issues);
+  // Paths in GATEWAY_CLUSTERS are the environment's: they resolve against the working directory.
+  const baseDir = source === undefined || env.GATEWAY_CLUSTERS !== undefined ? cwd : dirname(source.path);
+  // Clusters are checked even when other keys are wrong, so one start reports every problem.
+  const profile = PROFILES.includes(settings.profile) ? settings.profile : 'development';
+  const clusters = issues.some((i) => i.key === 'clusters')
+    ? {}
+    : validateClusters(settings.clusters, profile, baseDir, issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const loaded: Record<string, ClusterConfig> = {};
+  for (const [name, cluster] of Object.entries(clusters)) {
+    loaded[name] = await resolveCluster(cluster, `clusters.${name}`, env, issues);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze({ ...settings, clusters: loaded });
+}
+
+function findConfigFile(argv: readonly string[], env: Env, cwd: string): ConfigSource | undefined {
+  let fromArgs: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') break;
+    if (arg === '--config') {
+      fromArgs = argv[++i];
+      if (fromArgs === undefined || fromArgs === '' || fromArgs.startsWith('-')) {
+        throw ConfigError.at('--config', 'needs a file name: --config FILE');
+      }
+    } else if (arg?.startsWith('--config=')) {
+      fromArgs = arg.slice('--config='.length);
+      if (fromArgs === '') throw ConfigError.at('--config', 'needs a file name: --config=FILE');
+    }
+  }
+  if (fromArgs !== undefined) return { path: resolve(cwd, fromArgs), origin: '--config' };
+  const fromEnv = env.GATEWAY_CONFIG;
+  if (fromEnv !== undefined && fromEnv !== '')
+    return { path: resolve(cwd, fromEnv), origin: 'GATEWAY_CONFIG' };
+  return undefined;
+}
+
+async function readConfigFile(source: ConfigSource): Promise<Record<string, unknown>> {
+  const { path, origin } = source;
+  const ext = extname(path).toLowerCase();
+  if (ext !== '.yaml' && ext !== '.yml' && ext !== '.json') {
+    throw ConfigError.at(origin, `${path}: unsupported file type, use .yaml, .yml or .json`);
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw ConfigError.at(origin, `cannot read ${path} (${errorCode(error)})`);
+  }
+  const kind = ext === '.json' ? 'JSON' : 'YAML';
+  // JSON is parsed as YAML with the JSON schema, which keeps JSON's scalar rules. YAML gets `<<`
+  // merge keys, handy to share backend settings between clusters.
+  const doc = parseDocument(text, ext === '.json' ? { schema: 'json' } : { merge: true });
+  const parseError = doc.errors[0];
+  if (parseError !== undefined) {
+    // The parser's message quotes the offending line, which may be a password: keep position and code.
+    const at = parseError.linePos?.[0];
+    const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`;
+    throw ConfigError.at(origin, `${path}: invalid ${kind}${where} (${parseError.code})`);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    throw ConfigError.at(origin, `${path}: invalid ${kind} (too many aliases)`);
+  }
+  if (value === null || value === undefined) return {};
+  if (!isPlainObject(value)) throw ConfigError.at(origin, `${path}: must hold a mapping at the top level`);
+  return value;
+}
+
+async function resolveCluster(
+  cluster: ClusterSettings,
+  path: string,
+  env: Env,
+  issues: ConfigIssue[],
+): Promise<ClusterConfig> {
+  const primary = await resolveBackend(cluster.primary, `${path}.primary`, env, issues);
+  const replicas: BackendConfig[] = [];
+  for (const [i, replica] of cluster.replicas.entries()) {
+    replicas.push(await resolveBackend(replica, `${path}.replicas[${i}]`, env, issues));
+  }
+  return { ...cluster, primary, replicas };
+}
+
+async function resolveBackend(
+  backend: BackendSettings,
+  path: string,
+  env: Env,
+  issues: ConfigIssue[],
+): Promise<BackendConfig> {
+  if (backend.tls.enabled) {
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const file = backend.tls[key];
+      if (file === '') continue;
+      try {
+        await access(file, constants.R_OK);
+      } catch (error) {
+        issues.push({ key: `${path}.tls.${key}`, message: `cannot read ${file} (${errorCode(error)})` });
+      }
+    }
+  }
+  return { ...backend, password: await resolvePassword(backend, path, env, issues) };
+}
+
+async function resolvePassword(
+  backend: BackendSettings,
+  path: string,
+  env: Env,
+  issues: ConfigIssue[],
+): Promise<Secret> {
+  if (backend.passwordFile !== '') {
+    try {
+      const text = await readFile(backend.passwordFile, 'utf8');
+      return new Secret(text.replace(/\r?\n$/, ''));
+    } catch (error) {
+      // The error code and path only: never the content.
+      issues.push({
+        key: `${path}.passwordFile`,
+        message: `cannot read ${backend.passwordFile} (${errorCode(error)})`,
+      });
+      return new Secret('');
+    }
+  }
+  if (backend.passwordEnv !== '') {
+    const value = env[backend.passwordEnv];
+    if (value === undefined) {
+      issues.push({
+        key: `${path}.passwordEnv`,
+        message: `environment variable ${backend.passwordEnv} is not set`,
+      });
+      return new Secret('');
+    }
+    return new Secret(value);
+  }
+  return new Secret(backend.password);
+}
+
+function errorCode(error: unknown): string {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' ? code : 'unreadable';
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
