@@ -85,7 +85,13 @@ export class GatewayError extends Error {
    */
   static from(err: unknown): GatewayError {
     if (err instanceof GatewayError) return err;
-    const e = (err ?? {}) as { errno?: unknown; sqlState?: unknown; code?: unknown; message?: unknown; fatal?: unknown };
+    const e = (err ?? {}) as {
+      errno?: unknown;
+      sqlState?: unknown;
+      code?: unknown;
+      message?: unknown;
+      fatal?: unknown;
+    };
     const errno = typeof e.errno === 'number' ? e.errno : undefined;
     const sqlState = typeof e.sqlState === 'string' ? e.sqlState : undefined;
     const message = typeof e.message === 'string' ? e.message : String(err);
@@ -101,9 +107,14 @@ export class GatewayError extends Error {
     }
     const driverCode = typeof e.code === 'string' ? e.code : '';
     if (NETWORK_ERROR_CODES.has(driverCode) || e.fatal === true) {
-      return new GatewayError(Code.UNAVAILABLE, 'BACKEND_UNAVAILABLE', `backend unavailable: ${driverCode || message}`, {
-        cause: err,
-      });
+      return new GatewayError(
+        Code.UNAVAILABLE,
+        'BACKEND_UNAVAILABLE',
+        `backend unavailable: ${driverCode || message}`,
+        {
+          cause: err,
+        },
+      );
     }
     return new GatewayError(Code.INTERNAL, 'INTERNAL', 'internal gateway error', { cause: err });
   }
@@ -201,12 +212,27 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
 
 /** Shorthands for the gateway-side errors, so reasons and codes stay consistent. */
 export const errors = {
-  invalidArgument: (reason: string, message: string) => new GatewayError(Code.INVALID_ARGUMENT, reason, message),
-  failedPrecondition: (reason: string, message: string) => new GatewayError(Code.FAILED_PRECONDITION, reason, message),
+  invalidArgument: (reason: string, message: string) =>
+    new GatewayError(Code.INVALID_ARGUMENT, reason, message),
+  failedPrecondition: (reason: string, message: string) =>
+    new GatewayError(Code.FAILED_PRECONDITION, reason, message),
   notFound: (reason: string, message: string) => new GatewayError(Code.NOT_FOUND, reason, message),
   unavailable: (reason: string, message: string, cause?: unknown) =>
     new GatewayError(Code.UNAVAILABLE, reason, message, { cause }),
-  resourceExhausted: (reason: string, message: string) => new GatewayError(Code.RESOURCE_EXHAUSTED, reason, message),
-  deadlineExceeded: (reason: string, message: string) => new GatewayError(Code.DEADLINE_EXCEEDED, reason, message),
+  resourceExhausted: (reason: string, message: string) =>
+    new GatewayError(Code.RESOURCE_EXHAUSTED, reason, message),
+  deadlineExceeded: (reason: string, message: string) =>
+    new GatewayError(Code.DEADLINE_EXCEEDED, reason, message),
   cancelled: (reason: string, message: string) => new GatewayError(Code.CANCELLED, reason, message),
 };
+
+/** The MySQL → gRPC table as markdown, for README.md (a unit test keeps README in sync). */
+export function renderErrorTable(): string {
+  const lines = ['| MySQL errno | gRPC code | gateway-reason |', '| --- | --- | --- |'];
+  for (const [errno, row] of [...MYSQL_ERROR_TABLE].sort((a, b) => a[0] - b[0])) {
+    lines.push(
+      `| ${errno} | ${codeName(row.code)} | ${row.reason}${row.rollsBack ? ' (transaction rolled back)' : ''} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

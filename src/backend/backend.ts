@@ -1,0 +1,232 @@
+/**
+ * One MySQL/MariaDB server as the gateway sees it: its connection pool, the connector that
+ * opens connections, and a separate control connection used to KILL QUERY statements whose
+ * caller has gone (cancelled, or past its deadline).
+ */
+import { errors, GatewayError } from '../errors.js';
+import type { Lease } from '../pool/lease.js';
+import { Pool } from '../pool/pool.js';
+import type { PoolEvent } from '../pool/pool-events.js';
+import type { PoolOptions } from '../pool/pool-options.js';
+import type { DbConnection, RowSink, StatementOutcome } from './connection.js';
+
+/** A statement ready to send: SQL with `?` placeholders and the driver's bind params. */
+export interface BoundStatement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  /** The same statement with literals instead of placeholders (text-protocol fallback). */
+  readonly textSql?: () => string;
+}
+import { type BackendSettings, Connector, type ConnectorDeps } from './connector.js';
+
+/** Role of a backend in its cluster. */
+export type BackendRole = 'primary' | 'replica';
+
+/** Per-call data a statement needs: when to give up and how to learn the caller left. */
+export interface StatementContext {
+  /** Absolute deadline, epoch ms; undefined = none. */
+  readonly deadline?: number | undefined;
+  /** Fires when the caller cancels or the deadline passes; its `reason` is a GatewayError. */
+  readonly signal: AbortSignal;
+}
+
+/** Options for {@link Backend}. */
+export interface BackendOptions {
+  readonly settings: BackendSettings;
+  readonly role: BackendRole;
+  readonly cluster: string;
+  /** Share of reads relative to the cluster's other replicas. @default 1 */
+  readonly weight?: number;
+  /** Pool options; `name` is filled in from the cluster and backend names. */
+  readonly pool: Omit<PoolOptions, 'name'>;
+  /** Query used to validate idle connections; empty = COM_PING. */
+  readonly validationQuery: string;
+  readonly connectorDeps?: ConnectorDeps;
+  readonly onPoolEvent?: (backend: Backend, e: PoolEvent) => void;
+}
+
+/**
+ * The server-side bound sent with a statement, in whole seconds, rounded UP into a few buckets
+ * so that the per-connection prepared statement cache does not fill with one text per deadline.
+ * The gateway's own KILL QUERY enforces the exact deadline; this is the backstop if the gateway
+ * itself dies.
+ */
+export function statementTimeBucketSec(remainingMs: number): number {
+  const s = Math.ceil(remainingMs / 1000);
+  if (s <= 10) return s;
+  if (s <= 60) return Math.ceil(s / 10) * 10;
+  if (s <= 600) return Math.ceil(s / 60) * 60;
+  return Math.ceil(s / 3600) * 3600;
+}
+
+/** A backend server with its pool. */
+export class Backend {
+  readonly name: string;
+  readonly role: BackendRole;
+  readonly cluster: string;
+  readonly settings: BackendSettings;
+  readonly pool: Pool<DbConnection>;
+  /** Opens connections to this server (also used by the health monitor's probe). */
+  readonly connector: Connector;
+  readonly weight: number;
+  /** Leases held right now: what least-outstanding-requests routing compares. */
+  inFlight = 0;
+  private control: Promise<DbConnection> | undefined;
+  private readonly pendingKills = new Set<Promise<void>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: BackendOptions) {
+    this.name = opts.settings.name;
+    this.role = opts.role;
+    this.cluster = opts.cluster;
+    this.settings = opts.settings;
+    this.weight = opts.weight ?? 1;
+    this.connector = new Connector(opts.settings, opts.connectorDeps);
+    const validationQuery = opts.validationQuery;
+    this.pool = new Pool<DbConnection>(
+      {
+        create: (signal) => this.connector.open(signal),
+        destroy: (c) => c.close(),
+        validate: async (c) => {
+          if (c.broken) return false;
+          if (validationQuery) await c.exec(validationQuery);
+          else await c.ping();
+          return true;
+        },
+        reset: (c) => c.reset(),
+      },
+      { ...opts.pool, name: `${opts.cluster}/${opts.role} ${this.name}` },
+      opts.onPoolEvent ? { onEvent: (e) => opts.onPoolEvent?.(this, e) } : {},
+    );
+  }
+
+  /** Starts warming the pool to its minimum. */
+  start(): void {
+    this.pool.start();
+  }
+
+  /**
+   * Leases a connection, bounded by the pool's acquire timeout and the call's deadline. A pooled
+   * connection that broke while idle (server restarted, connection killed) is destroyed and
+   * another one taken, so callers do not see errors from connections that were already dead.
+   */
+  async acquire(ctx: StatementContext): Promise<Lease<DbConnection>> {
+    this.inFlight++;
+    let counted = true;
+    const done = () => {
+      if (counted) this.inFlight--;
+      counted = false;
+    };
+    try {
+      for (;;) {
+        const lease = await this.pool.acquire({ deadline: ctx.deadline, signal: ctx.signal });
+        if (lease.resource.broken) {
+          lease.destroy(lease.resource.brokenCause);
+          continue;
+        }
+        return {
+          resource: lease.resource,
+          acquiredAt: lease.acquiredAt,
+          release: (opts) => {
+            lease.release(opts);
+            done();
+          },
+          destroy: (reason) => {
+            lease.destroy(reason);
+            done();
+          },
+        };
+      }
+    } catch (err) {
+      done();
+      throw err;
+    }
+  }
+
+  /**
+   * Runs one statement on a leased connection. When the caller cancels or its deadline passes
+   * mid-statement, the statement is killed on the server (KILL QUERY over the control
+   * connection), the call fails at once with the abort reason, and the connection is poisoned
+   * so that its lease holder destroys it (it is never handed to another caller in an unknown
+   * state).
+   */
+  async run(
+    conn: DbConnection,
+    stmt: BoundStatement,
+    sink: RowSink | undefined,
+    ctx: StatementContext,
+  ): Promise<StatementOutcome> {
+    if (ctx.signal.aborted) throw GatewayError.from(ctx.signal.reason);
+    let maxStatementTimeSec = 0;
+    if (ctx.deadline !== undefined) {
+      const remaining = ctx.deadline - Date.now();
+      if (remaining <= 0)
+        throw errors.deadlineExceeded('DEADLINE_EXCEEDED', 'deadline exceeded before the statement was sent');
+      maxStatementTimeSec = statementTimeBucketSec(remaining);
+    }
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        const kill = this.killQuery(conn.threadId);
+        conn.poison(ctx.signal.reason, kill);
+        reject(GatewayError.from(ctx.signal.reason));
+      };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    try {
+      const running = conn.run(stmt.sql, stmt.params, sink, {
+        maxStatementTimeSec,
+        ...(stmt.textSql ? { textSql: stmt.textSql } : {}),
+      });
+      return await Promise.race([running, aborted]);
+    } finally {
+      if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Kills the statement running on connection `threadId` (not the connection itself). Never rejects. */
+  killQuery(threadId: number): Promise<void> {
+    const p = (async () => {
+      try {
+        const control = await this.controlConnection();
+        await control.exec(`KILL QUERY ${Math.trunc(threadId)}`);
+      } catch {
+        // The backend may be down; the poisoned connection is destroyed anyway.
+        this.control = undefined;
+      }
+    })();
+    this.pendingKills.add(p);
+    void p.finally(() => this.pendingKills.delete(p));
+    return p;
+  }
+
+  private controlConnection(): Promise<DbConnection> {
+    const current = this.control;
+    if (current) {
+      return current.then((c) => {
+        if (!c.broken) return c;
+        this.control = undefined;
+        return this.controlConnection();
+      });
+    }
+    const opened = this.connector.openOnce();
+    this.control = opened;
+    opened.catch(() => {
+      if (this.control === opened) this.control = undefined;
+    });
+    return opened;
+  }
+
+  /** Closes the pool (after leases are returned) and the control connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.pendingKills]);
+      await this.pool.close();
+      const control = this.control;
+      this.control = undefined;
+      if (control) await control.then((c) => c.close()).catch(() => {});
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Builds a whole gateway from a loaded configuration: backends and their pools, clusters, the
+ * session registry and the gRPC server. `close()` takes it down in reverse order.
+ */
+import { Backend, type BackendRole } from './backend/backend.js';
+import type { BackendSettings } from './backend/connector.js';
+import type { BackendConfig, ClusterConfig } from './config/cluster-schema.js';
+import type { GatewayConfig } from './config/schema.js';
+import { Code, GatewayError } from './errors.js';
+import { Cluster, ClusterRegistry } from './routing/cluster.js';
+import { HealthMonitor } from './routing/health-monitor.js';
+import { mysqlProbe } from './routing/mysql-probe.js';
+import { GatewayServer } from './server/gateway-server.js';
+import { SessionRegistry } from './session/session-registry.js';
+import { StatementClassifier } from './sql/classify.js';
+import type { Logger } from './telemetry/logger.js';
+
+/** Prepared statements each connection keeps (the server-wide cap is `max_prepared_stmt_count`). */
+const MAX_PREPARED_PER_CONNECTION = 256;
+
+/** Maps a configured backend to the connector's settings (the password stays behind a function). */
+export function backendSettings(b: BackendConfig, cluster: ClusterConfig): BackendSettings {
+  return {
+    name: b.name || `${b.host}:${b.port}`,
+    host: b.host,
+    port: b.port,
+    user: b.user,
+    password: () => b.password.reveal(),
+    database: b.database,
+    connectTimeoutMs: b.connectTimeoutMs,
+    readTimeoutMs: b.readTimeoutMs,
+    writeTimeoutMs: b.writeTimeoutMs,
+    keepAlive: b.keepAlive,
+    keepAliveIntervalMs: b.keepAliveIntervalMs,
+    tls: b.tls,
+    charset: b.charset,
+    collation: b.collation,
+    sqlMode: b.sqlMode,
+    reconnect: cluster.reconnect,
+    maxPreparedStatements: MAX_PREPARED_PER_CONNECTION,
+  };
+}
+
+function buildBackend(
+  name: string,
+  cfg: ClusterConfig,
+  b: BackendConfig,
+  role: BackendRole,
+  logger: Logger,
+): Backend {
+  const { validationQuery, ...pool } = cfg.pool;
+  return new Backend({
+    settings: backendSettings(b, cfg),
+    role,
+    cluster: name,
+    pool,
+    validationQuery,
+    connectorDeps: {
+      onAttemptFailed: (attempt, err, delayMs) =>
+        logger.warn(
+          { cluster: name, backend: b.name || `${b.host}:${b.port}`, attempt, reason: err.reason, delayMs },
+          'connect attempt failed',
+        ),
+    },
+  });
+}
+
+/** A running gateway. */
+export class Gateway {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly clusters: ClusterRegistry,
+    readonly sessions: SessionRegistry,
+    readonly server: GatewayServer,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The bound gRPC port. */
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** Builds, starts the pools and binds the server. Closes what it built if a step fails. */
+  static async create(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+    // The server is built after the clusters; health changes reach it through this late binding.
+    let onServingChange: (cluster: string, serving: boolean) => void = () => {};
+    const clusters = new ClusterRegistry(
+      Object.entries(config.clusters).map(([name, c]) => {
+        const primary = buildBackend(name, c, c.primary, 'primary', logger);
+        const replicas = c.replicas.map((r) => buildBackend(name, c, r, 'replica', logger));
+        const byName = new Map([primary, ...replicas].map((b) => [b.name, b]));
+        const monitor = new HealthMonitor({
+          backends: [primary, ...replicas].map((b) => ({ name: b.name, role: b.role })),
+          probe: (backendName) => mysqlProbe((byName.get(backendName) as Backend).connector),
+          settings: c.healthCheck,
+          maxReplicaLagMs: c.maxReplicaLagMs,
+          onChange: (backend, prev, next, health) => {
+            logger.warn(
+              { cluster: name, backend, from: prev, to: next, lagMs: health.lagMs, error: health.lastError },
+              'backend health changed',
+            );
+            if (backend === primary.name) onServingChange(name, next !== 'down');
+          },
+        });
+        return new Cluster(
+          name,
+          primary,
+          replicas,
+          { defaultReadPreference: c.defaultReadPreference, maxReplicaLagMs: c.maxReplicaLagMs },
+          monitor,
+        );
+      }),
+    );
+    const sessions = new SessionRegistry();
+    // Classification runs on every call: cache it per SQL text.
+    const classifier = new StatementClassifier();
+    try {
+      clusters.start();
+      const server = await GatewayServer.create({
+        host: config.server.host,
+        port: config.server.port,
+        maxReceiveMessageBytes: config.server.maxReceiveMessageBytes,
+        maxSendMessageBytes: config.server.maxSendMessageBytes,
+        maxConcurrentStreamsPerConnection: config.server.maxConcurrentStreamsPerConnection,
+        keepaliveTimeMs: config.server.keepaliveTimeMs,
+        keepaliveTimeoutMs: config.server.keepaliveTimeoutMs,
+        deps: {
+          clusters,
+          sessions,
+          limits: { ...config.limits, classify: (sql) => classifier.classify(sql) },
+          transactions: config.transactions,
+          onError: (method, err) => {
+            const e = GatewayError.from(err);
+            // Server messages can echo values: log codes and reasons only.
+            logger.info(
+              { method, code: e.code, reason: e.reason, errno: e.mysqlErrno, sqlState: e.sqlState },
+              'call failed',
+            );
+            if (e.code === Code.INTERNAL)
+              logger.error({ method, stack: (e.cause as Error | undefined)?.stack }, 'internal error');
+          },
+        },
+      });
+      onServingChange = (cluster, serving) => server.setClusterServing(cluster, serving);
+      for (const c of clusters.all()) server.setClusterServing(c.name, c.serving);
+      return new Gateway(config, clusters, sessions, server, logger);
+    } catch (err) {
+      await clusters.close();
+      throw err;
+    }
+  }
+
+  /** Graceful stop: health NOT_SERVING, drain, roll back transactions, close pools. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.logger.info('shutting down');
+      await this.server.close(this.config.server.shutdownGraceMs);
+      await this.clusters.close();
+      this.logger.info('stopped');
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,47 @@
+/** The Execute RPC: a thin adapter over {@link runExecute}. */
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { runExecute } from '../session/single-statement.js';
+import type { WireValue } from '../sql/values.js';
+import { callScope } from './call-context.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { toStatus } from './status.js';
+
+/** ExecuteRequest as proto-loader decodes it. */
+export interface ExecuteRequestMessage {
+  cluster?: string;
+  sql?: string;
+  params?: WireValue[];
+}
+
+/** Builds the Execute handler. */
+export function executeHandler(deps: HandlerDeps) {
+  return (call: ServerUnaryCall<ExecuteRequestMessage, unknown>, callback: sendUnaryData<unknown>): void => {
+    const started = process.hrtime.bigint();
+    const scope = callScope(call);
+    const req = call.request;
+    runExecute(
+      deps.clusters,
+      deps.limits,
+      { cluster: req.cluster, sql: req.sql, params: req.params },
+      scope.ctx,
+    ).then(
+      (t) => {
+        scope.dispose();
+        callback(null, {
+          affected_rows: String(t.affectedRows),
+          last_insert_id: t.lastInsertId,
+          warning_count: t.warningCount,
+          info: t.info,
+          backend: t.backend,
+          consistency_token: t.consistencyToken,
+          elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
+        });
+      },
+      (err: unknown) => {
+        scope.dispose();
+        deps.onError('Execute', err);
+        callback(toStatus(err));
+      },
+    );
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Streams a result from a MySQL connection to a gRPC stream in batches, with flow control
+ * from the client down to the MySQL socket: when the gRPC stream's buffer is full the
+ * connection stops reading, so the server blocks and gateway memory stays flat.
+ */
+import type { FieldPacket } from 'mysql2';
+import type { DbConnection, RowSink } from '../backend/connection.js';
+import { errors, type GatewayError } from '../errors.js';
+import { compileColumns, compileRowDecoder, type WireColumn, type WireValue } from '../sql/values.js';
+
+/** A row as sent on the wire. */
+export interface WireRow {
+  values: WireValue[];
+}
+
+/** Where a result goes (a Query stream, or a Transaction stream wrapping each message). */
+export interface ResultWriter {
+  /** The result's columns; called exactly once, before any rows. */
+  metadata(columns: WireColumn[]): void;
+  /** A batch of rows. Returns false when the client's buffer is full. */
+  rows(rows: WireRow[]): boolean;
+  /** Calls `cb` once the client's buffer has room again. */
+  onceDrain(cb: () => void): void;
+}
+
+/** Batch limits (config `limits`). */
+export interface BatchLimits {
+  /** Most rows per message. */
+  readonly maxRowsPerBatch: number;
+  /** A message is cut once its rows reach this many bytes (estimated). */
+  readonly maxBatchBytes: number;
+  /** Most rows per statement; 0 = unlimited. Past it the statement fails RESOURCE_EXHAUSTED. */
+  readonly maxRowsPerQuery: number;
+}
+
+function cellBytes(v: WireValue): number {
+  if ('string_value' in v) return v.string_value.length + 4;
+  if ('bytes_value' in v) return v.bytes_value.length + 4;
+  return 10;
+}
+
+/**
+ * A {@link RowSink} that decodes rows, batches them (a batch is flushed when full, or once the
+ * rows that arrived in one socket read have been parsed), and pauses the connection while the
+ * client is behind.
+ */
+export class ResultBatcher implements RowSink {
+  private decode: ((row: unknown[]) => WireValue[]) | undefined;
+  private batch: WireRow[] = [];
+  private batchBytes = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+  private paused = false;
+  private sentMetadata = false;
+  /** Rows decoded so far. */
+  rowCount = 0;
+  /** Estimated payload bytes streamed. */
+  bytes = 0;
+  /** Set when the result broke a limit; the statement is aborted through `onLimit`. */
+  failure: GatewayError | undefined;
+
+  constructor(
+    private readonly conn: DbConnection,
+    private readonly writer: ResultWriter,
+    private readonly limits: BatchLimits,
+    private readonly onLimit: (err: GatewayError) => void,
+  ) {}
+
+  fields(fields: readonly FieldPacket[], protocol: 'binary' | 'text'): void {
+    if (this.sentMetadata) {
+      this.fail(
+        errors.failedPrecondition(
+          'MULTIPLE_RESULT_SETS',
+          'the statement returned more than one result set, which Query does not support',
+        ),
+      );
+      return;
+    }
+    this.sentMetadata = true;
+    this.decode = compileRowDecoder(fields as FieldPacket[], protocol);
+    this.writer.metadata(compileColumns(fields as FieldPacket[]));
+  }
+
+  row(raw: unknown[]): void {
+    if (this.failure || !this.decode) return;
+    const values = this.decode(raw);
+    this.rowCount++;
+    if (this.limits.maxRowsPerQuery > 0 && this.rowCount > this.limits.maxRowsPerQuery) {
+      this.fail(
+        errors.resourceExhausted(
+          'ROW_LIMIT',
+          `result exceeds the limit of ${this.limits.maxRowsPerQuery} rows (limits.maxRowsPerQuery); add a LIMIT or page through the result`,
+        ),
+      );
+      return;
+    }
+    let size = 2;
+    for (const v of values) size += cellBytes(v);
+    this.batch.push({ values });
+    this.batchBytes += size;
+    this.bytes += size;
+    if (this.batch.length >= this.limits.maxRowsPerBatch || this.batchBytes >= this.limits.maxBatchBytes) {
+      this.flush();
+    } else if (this.scheduled === undefined) {
+      // Rows parsed from one socket read arrive synchronously: send them together.
+      this.scheduled = setImmediate(() => {
+        this.scheduled = undefined;
+        this.flush();
+      });
+    }
+  }
+
+  /** Sends what is left; call when the statement is complete. Sends empty metadata if none came. */
+  finish(): void {
+    if (this.scheduled !== undefined) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    if (!this.sentMetadata) {
+      this.sentMetadata = true;
+      this.writer.metadata([]);
+    }
+    this.flush();
+  }
+
+  /** Drops pending rows and timers (the statement failed). */
+  discard(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    this.batch = [];
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0) return;
+    const rows = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (!this.writer.rows(rows) && !this.paused) {
+      this.paused = true;
+      this.conn.pause();
+      this.writer.onceDrain(() => {
+        this.paused = false;
+        this.conn.resume();
+      });
+    }
+  }
+
+  private fail(err: GatewayError): void {
+    this.failure = err;
+    this.discard();
+    this.onLimit(err);
+  }
+}
