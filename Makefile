@@ -1,0 +1,61 @@
+# mysql-grpc-gateway: the two commands that matter are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GATEWAY_PORT ?= 50051
+export GATEWAY_PORT
+NODE_MODULES_STAMP := node_modules/.install-stamp
+
+.PHONY: help install build typecheck lint proto-lint cycles test test-unit test-integration \
+        sandbox sandbox-stop run bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NODE_MODULES_STAMP) ## install dependencies (npm ci) when package-lock.json changed
+
+build: install ## compile TypeScript to dist/
+	npx tsc -p tsconfig.json
+
+typecheck: install ## type check without emitting
+	npx tsc -p tsconfig.json --noEmit
+
+lint: install ## biome (lint + format check)
+	npx biome check src test
+
+proto-lint: install ## buf lint of proto/
+	npx buf lint
+
+cycles: build ## fail on circular imports
+	npx madge --circular --extensions js dist/src
+
+sandbox: ## start the local MariaDB sandbox (primary + 2 replicas)
+	bash scripts/sandbox.sh start
+
+sandbox-stop: ## stop the local MariaDB sandbox
+	bash scripts/sandbox.sh stop
+
+test-unit: build ## unit tests (no network)
+	npx ava 'dist/test/unit/**/*.test.js'
+
+test-integration: build sandbox ## integration tests against the sandbox and a real gateway
+	npx ava --serial --concurrency=1 'dist/test/integration/**/*.test.js'
+
+test: build typecheck lint proto-lint cycles test-unit test-integration ## everything CI runs
+
+run: build ## start the gateway (on the local sandbox unless GATEWAY_CONFIG is set)
+	@if [ -z "$$GATEWAY_CONFIG" ]; then \
+	  bash scripts/sandbox.sh start && \
+	  echo "Gateway on 127.0.0.1:$(GATEWAY_PORT), cluster 'default' on the sandbox. Try:" && \
+	  echo "  grpcurl -plaintext -d '{\"sql\":\"SELECT 1 AS one\"}' 127.0.0.1:$(GATEWAY_PORT) mysqlgateway.v1.Gateway/Query" && \
+	  exec node dist/src/main.js --config config/sandbox.yaml; \
+	else \
+	  exec node dist/src/main.js; \
+	fi
+
+clean: ## remove build output
+	rm -rf dist

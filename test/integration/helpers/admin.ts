@@ -1,0 +1,20 @@
+/** A real client of the Admin service. */
+import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { LOADER_OPTIONS, PROTO_FILES } from '../../../src/server/proto.js';
+import type { AnyMessage } from './client.js';
+
+export function connectAdmin(port: number): {
+  getStatus(req?: AnyMessage): Promise<AnyMessage>;
+  close(): void;
+} {
+  const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as AnyMessage;
+  const client = new pkg.mysqlgateway.v1.Admin(`127.0.0.1:${port}`, credentials.createInsecure());
+  return {
+    getStatus: (req = {}) =>
+      new Promise((resolve, reject) =>
+        client.GetStatus(req, (err: unknown, res: AnyMessage) => (err ? reject(err) : resolve(res))),
+      ),
+    close: () => client.close(),
+  };
+}

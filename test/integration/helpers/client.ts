@@ -1,0 +1,225 @@
+/**
+ * A real gRPC client for the integration tests, generated at run time from the repo's proto
+ * (the same way a client in any language would use it), with small promise helpers.
+ */
+import {
+  type ClientDuplexStream,
+  credentials,
+  loadPackageDefinition,
+  type Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { LOADER_OPTIONS, PROTO_FILES } from '../../../src/server/proto.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: dynamic stubs are untyped by nature
+export type AnyMessage = any;
+
+/** A Value as the client builds it. */
+export type Value =
+  | { null_value: 'NULL_VALUE' }
+  | { int64_value: string }
+  | { uint64_value: string }
+  | { double_value: number }
+  | { string_value: string }
+  | { bytes_value: Buffer };
+
+/** The generated stub. */
+export interface GatewayStub {
+  Query(req: AnyMessage, opts?: AnyMessage): AnyMessage;
+  Execute(req: AnyMessage, opts: AnyMessage, cb: (err: ServiceError | null, res: AnyMessage) => void): void;
+  Transaction(opts?: AnyMessage): ClientDuplexStream<AnyMessage, AnyMessage>;
+  close(): void;
+}
+
+/** Opens a client to `127.0.0.1:port`. */
+export function connectClient(port: number): GatewayStub {
+  const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as AnyMessage;
+  const Ctor = pkg.mysqlgateway.v1.Gateway;
+  return new Ctor(`127.0.0.1:${port}`, credentials.createInsecure()) as GatewayStub;
+}
+
+/** A whole Query result. */
+export interface QueryResult {
+  columns: AnyMessage[];
+  rows: Value[][];
+  stats: AnyMessage;
+  /** Number of `rows` messages received. */
+  batches: number;
+}
+
+/** Options for a call. */
+export interface CallOpts {
+  deadlineMs?: number;
+}
+
+function callOptions(opts: CallOpts): AnyMessage {
+  return opts.deadlineMs === undefined ? {} : { deadline: new Date(Date.now() + opts.deadlineMs) };
+}
+
+/** Runs a Query and collects every message. */
+export function query(client: GatewayStub, req: AnyMessage, opts: CallOpts = {}): Promise<QueryResult> {
+  return new Promise((resolve, reject) => {
+    const result: QueryResult = { columns: [], rows: [], stats: undefined, batches: 0 };
+    let sawMetadata = false;
+    const call = client.Query(req, callOptions(opts));
+    call.on('data', (msg: AnyMessage) => {
+      if (msg.metadata) {
+        if (sawMetadata) reject(new Error('metadata sent twice'));
+        sawMetadata = true;
+        result.columns = msg.metadata.columns ?? [];
+      } else if (msg.rows) {
+        if (!sawMetadata) reject(new Error('rows before metadata'));
+        result.batches++;
+        for (const r of msg.rows.rows ?? []) result.rows.push(r.values ?? []);
+      } else if (msg.stats) {
+        result.stats = msg.stats;
+      }
+    });
+    call.on('error', reject);
+    call.on('end', () => resolve(result));
+  });
+}
+
+/** Runs an Execute. */
+export function execute(client: GatewayStub, req: AnyMessage, opts: CallOpts = {}): Promise<AnyMessage> {
+  return new Promise((resolve, reject) => {
+    client.Execute(req, callOptions(opts), (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+/** Structured error details from the trailers. */
+export function errorDetails(err: unknown): {
+  code: number;
+  reason: string;
+  errno: string;
+  sqlState: string;
+  details: string;
+} {
+  const e = err as ServiceError;
+  const md = e.metadata as Metadata | undefined;
+  const get = (k: string) => String(md?.get(k)[0] ?? '');
+  return {
+    code: e.code,
+    reason: get('gateway-reason'),
+    errno: get('mysql-errno'),
+    sqlState: get('mysql-sqlstate'),
+    details: e.details,
+  };
+}
+
+/** A Transaction stream with an inbox: `next()` awaits the next response, `status` the end. */
+export class TxStream {
+  readonly call: ClientDuplexStream<AnyMessage, AnyMessage>;
+  private readonly inbox: AnyMessage[] = [];
+  private readonly waiters: { resolve: (m: AnyMessage) => void; reject: (e: Error) => void }[] = [];
+  private ended: Error | undefined;
+  /** Resolves with null (OK) or the ServiceError the stream ended with. */
+  readonly status: Promise<ServiceError | null>;
+  private seq = 0;
+
+  constructor(client: GatewayStub, opts: CallOpts = {}) {
+    this.call = client.Transaction(callOptions(opts));
+    this.call.on('data', (m: AnyMessage) => {
+      const w = this.waiters.shift();
+      if (w) w.resolve(m);
+      else this.inbox.push(m);
+    });
+    this.status = new Promise((resolve) => {
+      this.call.on('error', (e: ServiceError) => {
+        this.end(new Error(`stream ended: ${e.code} ${e.details}`));
+        resolve(e);
+      });
+      this.call.on('status', (s: { code: number }) => {
+        if (s.code === 0) {
+          this.end(new Error('stream ended with OK'));
+          resolve(null);
+        }
+      });
+    });
+  }
+
+  /** Sends a request; returns its request_id. */
+  send(action: AnyMessage, requestId?: string): string {
+    const id = requestId ?? `r${++this.seq}`;
+    this.call.write({ request_id: id, ...action });
+    return id;
+  }
+
+  private end(err: Error): void {
+    this.ended = err;
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  /** The next response (rejects when the stream has ended, or after `timeoutMs`). */
+  next(timeoutMs = 10_000): Promise<AnyMessage> {
+    const m = this.inbox.shift();
+    if (m) return Promise.resolve(m);
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no response in time')), timeoutMs);
+      this.waiters.push({
+        resolve: (msg) => {
+          clearTimeout(t);
+          resolve(msg);
+        },
+        reject: (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  /** Reads responses until one of `kinds` for `requestId` (collecting rows on the way). */
+  async until(
+    requestId: string,
+    kinds: string[],
+  ): Promise<{ last: AnyMessage; rows: Value[][]; all: AnyMessage[] }> {
+    const rows: Value[][] = [];
+    const all: AnyMessage[] = [];
+    for (;;) {
+      const m = await this.next();
+      all.push(m);
+      if (m.request_id !== requestId)
+        throw new Error(`response for ${m.request_id} while waiting for ${requestId}`);
+      if (m.rows) for (const r of m.rows.rows ?? []) rows.push(r.values ?? []);
+      if (kinds.includes(m.result) || m.error) return { last: m, rows, all };
+    }
+  }
+
+  begin(begin: AnyMessage = {}): Promise<AnyMessage> {
+    const id = this.send({ begin });
+    return this.until(id, ['begun']).then((r) => r.last);
+  }
+
+  async query(sql: string, params: Value[] = []): Promise<{ last: AnyMessage; rows: Value[][] }> {
+    const id = this.send({ query: { sql, params } });
+    return this.until(id, ['done']);
+  }
+
+  async execute(sql: string, params: Value[] = []): Promise<AnyMessage> {
+    const id = this.send({ execute: { sql, params } });
+    return (await this.until(id, ['executed'])).last;
+  }
+
+  async commit(): Promise<AnyMessage> {
+    const id = this.send({ commit: {} });
+    return (await this.until(id, ['committed'])).last;
+  }
+
+  async rollback(): Promise<AnyMessage> {
+    const id = this.send({ rollback: {} });
+    return (await this.until(id, ['rolled_back'])).last;
+  }
+}
+
+/** Shorthands for Values. */
+export const v = {
+  null: (): Value => ({ null_value: 'NULL_VALUE' }),
+  i64: (x: string | number | bigint): Value => ({ int64_value: String(x) }),
+  u64: (x: string | number | bigint): Value => ({ uint64_value: String(x) }),
+  f64: (x: number): Value => ({ double_value: x }),
+  str: (x: string): Value => ({ string_value: x }),
+  bytes: (x: Buffer): Value => ({ bytes_value: x }),
+};
