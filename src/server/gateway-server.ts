@@ -13,6 +13,15 @@ import { gatewayPackageDefinition, gatewayServices } from './proto.js';
 import { queryHandler } from './query.js';
 import { transactionHandler } from './transaction.js';
 
+/** Waits for `p`, at most `ms`. */
+function withinMs(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** The fully-qualified name of the Gateway service, also its health-check service name. */
 export const GATEWAY_SERVICE = 'mysqlgateway.v1.Gateway';
 
@@ -99,12 +108,7 @@ export class GatewayServer {
       for (const c of this.deps.clusters.all())
         this.health.setStatus(clusterHealthName(c.name), 'NOT_SERVING');
       const drained = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      });
-      await Promise.race([drained, graceOver]);
-      if (timer) clearTimeout(timer);
+      await withinMs(drained, graceMs);
       await this.deps.sessions.abortAll(
         new GatewayError(
           Code.UNAVAILABLE,
@@ -112,6 +116,8 @@ export class GatewayServer {
           'the gateway is shutting down: transaction rolled back',
         ),
       );
+      // Let the statuses just written (the rolled-back transactions') reach their clients.
+      await withinMs(drained, 1000);
       this.server.forceShutdown();
     })();
     return this.closing;
