@@ -49,9 +49,10 @@ def main():
         ))
         assert res.affected_rows == 1, res
 
-        # Query: metadata, rows, stats.
+        # Query: metadata, rows, stats. The write's token makes a replica read see the write.
         rows, columns, stats = [], [], None
-        for msg in stub.Query(pb.QueryRequest(sql=f"SELECT id, note, raw FROM {table}")):
+        read = pb.QueryRequest(sql=f"SELECT id, note, raw FROM {table}", consistency_token=res.consistency_token)
+        for msg in stub.Query(read):
             kind = msg.WhichOneof("payload")
             if kind == "metadata":
                 columns = [c.name for c in msg.metadata.columns]
