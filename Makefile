@@ -63,3 +63,7 @@ run: build ## start the gateway (on the local sandbox unless GATEWAY_CONFIG is s
 
 clean: ## remove build output
 	rm -rf dist
+
+bench: build sandbox ## benchmarks against direct mysql2: writes bench/results/latest.md
+	@command -v h2load >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client; }
+	node dist/bench/run.js

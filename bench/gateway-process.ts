@@ -1,0 +1,144 @@
+/**
+ * Benchmark plumbing: the gateway as a child process (so its CPU time and peak RSS can be read
+ * from /proc apart from the load generator's), a minimal gRPC client, and latency statistics.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { LOADER_OPTIONS, PROTO_FILES } from '../src/server/proto.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: dynamic stubs
+export type AnyMessage = any;
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** A running gateway process. */
+export interface GatewayProcess {
+  readonly port: number;
+  readonly pid: number;
+  /** utime + stime of the process so far, in microseconds. */
+  cpuMicros(): number;
+  /** Peak resident set size so far (VmHWM), in MB. */
+  peakRssMb(): number;
+  /** Log lines that report a failed call. */
+  failedCalls(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/src/main.js` on a config file; resolves when it serves. */
+export function startGatewayProcess(
+  configFile: string,
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configFile], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let failed = 0;
+    let resolved = false;
+    child.stdout?.on('data', (d: Buffer) => {
+      const text = String(d);
+      failed += text.split('"msg":"call failed"').length - 1;
+      if (resolved) return;
+      out += text;
+      const m = out.match(/"address":"127\.0\.0\.1:(\d+)"/);
+      if (m && child.pid !== undefined) {
+        resolved = true;
+        const pid = child.pid;
+        resolve({
+          port: Number(m[1]),
+          pid,
+          cpuMicros: () => {
+            const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+            return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+          },
+          peakRssMb: () => {
+            const m2 = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+            return Number(m2?.[1] ?? 0) / 1024;
+          },
+          failedCalls: () => failed,
+          stop: () =>
+            new Promise<void>((res) => {
+              child.once('exit', () => res());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      out += String(d);
+    });
+    child.once('exit', (code) => {
+      if (!resolved) reject(new Error(`gateway exited (${code}) before serving:\n${out}`));
+    });
+  });
+}
+
+/** Writes a gateway config for the sandbox primary. */
+export function writeConfig(
+  dir: string,
+  opts: { port: number; user: string; passwordFile: string; poolMax: number; telemetry: boolean },
+): string {
+  const file = join(dir, `gateway-${opts.telemetry ? 'otel' : 'plain'}-${opts.poolMax}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      profile: 'production',
+      server: { host: '127.0.0.1', port: 0, shutdownGraceMs: 2000 },
+      admin: { port: -1 },
+      log: { level: 'info' },
+      telemetry: { enabled: opts.telemetry, samplingRatio: 1 },
+      limits: { maxRowsPerBatch: 10000 },
+      clusters: {
+        default: {
+          primary: {
+            host: '127.0.0.1',
+            port: opts.port,
+            user: opts.user,
+            passwordFile: opts.passwordFile,
+            database: 'gwtest',
+          },
+          pool: {
+            min: Math.min(16, opts.poolMax),
+            max: opts.poolMax,
+            maxWaiting: 5000,
+            acquireTimeoutMs: 5000,
+          },
+        },
+      },
+    }),
+  );
+  return file;
+}
+
+/** The generated stub constructor's instance. */
+export function gatewayClient(port: number): AnyMessage {
+  const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as AnyMessage;
+  return new pkg.mysqlgateway.v1.Gateway(`127.0.0.1:${port}`, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  });
+}
+
+/** A gRPC request body as h2load sends it: one uncompressed length-prefixed message. */
+export function grpcFrame(method: 'Query' | 'Execute', message: AnyMessage): Buffer {
+  const defs = loadSync(PROTO_FILES, LOADER_OPTIONS) as AnyMessage;
+  const serialize = defs['mysqlgateway.v1.Gateway'][method].requestSerialize as (m: AnyMessage) => Buffer;
+  const body = serialize(message);
+  const head = Buffer.alloc(5);
+  head.writeUInt8(0, 0);
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** Percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}

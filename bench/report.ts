@@ -1,0 +1,175 @@
+/** Renders benchmark rows as markdown (figures, ratios against direct, targets) and an SVG plot. */
+
+/** One measurement. */
+export interface Row {
+  scenario: string;
+  side: 'direct' | 'gateway';
+  concurrency: number;
+  throughput: number;
+  p50Us?: number;
+  p99Us?: number;
+  cpuUsPerOp?: number;
+  rssMb?: number;
+  note?: string;
+}
+
+const f = (v: number | undefined, d = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
+
+function pair(rows: readonly Row[], scenario: string): { direct?: Row; gateway?: Row } {
+  return {
+    direct: rows.find((r) => r.scenario === scenario && r.side === 'direct'),
+    gateway: rows.find((r) => r.scenario === scenario && r.side === 'gateway'),
+  };
+}
+
+interface Target {
+  what: string;
+  goal: string;
+  measured: (rows: readonly Row[]) => number | undefined;
+  met: (v: number) => boolean;
+  fmt: (v: number) => string;
+}
+
+const TARGETS: Target[] = [
+  {
+    what: 'gateway CPU per point query / direct CPU per query (c=16)',
+    goal: '<= 1.3',
+    measured: (rows) => {
+      const p = pair(rows, '(a) unary point select c=16');
+      return p.gateway?.cpuUsPerOp && p.direct?.cpuUsPerOp
+        ? p.gateway.cpuUsPerOp / p.direct.cpuUsPerOp
+        : undefined;
+    },
+    met: (v) => v <= 1.3,
+    fmt: (v) => v.toFixed(2),
+  },
+  {
+    what: 'unary throughput at c=64, gateway / direct',
+    goal: '>= 0.75',
+    measured: (rows) => {
+      const p = pair(rows, '(a) unary point select c=64');
+      return p.gateway && p.direct ? p.gateway.throughput / p.direct.throughput : undefined;
+    },
+    met: (v) => v >= 0.75,
+    fmt: (v) => v.toFixed(2),
+  },
+  {
+    what: 'added p50 latency at c=1 (us)',
+    goal: '<= 150',
+    measured: (rows) => {
+      const p = pair(rows, '(a) unary point select c=1');
+      return p.gateway?.p50Us !== undefined && p.direct?.p50Us !== undefined
+        ? p.gateway.p50Us - p.direct.p50Us
+        : undefined;
+    },
+    met: (v) => v <= 150,
+    fmt: (v) => v.toFixed(0),
+  },
+  {
+    what: 'pipelined transaction stream, gateway / direct',
+    goal: '>= 0.9',
+    measured: (rows) => {
+      const p = pair(rows, '(b) pipelined tx depth=16');
+      return p.gateway && p.direct ? p.gateway.throughput / p.direct.throughput : undefined;
+    },
+    met: (v) => v >= 0.9,
+    fmt: (v) => v.toFixed(2),
+  },
+  {
+    what: 'streaming rows/s, gateway / direct',
+    goal: '>= 0.6',
+    measured: (rows) => {
+      const p = pair(rows, '(c) stream 1,000,000 rows');
+      return p.gateway && p.direct ? p.gateway.throughput / p.direct.throughput : undefined;
+    },
+    met: (v) => v >= 0.6,
+    fmt: (v) => v.toFixed(2),
+  },
+  {
+    what: 'gateway peak RSS while streaming (MB)',
+    goal: '< 200',
+    measured: (rows) => pair(rows, '(c) stream 1,000,000 rows').gateway?.rssMb,
+    met: (v) => v < 200,
+    fmt: (v) => v.toFixed(0),
+  },
+  {
+    what: 'fan-in 2,000 transactions: gateway errors',
+    goal: '0 (p99 bounded by the acquire timeout, 5 s)',
+    measured: (rows) => {
+      const note = pair(rows, '(d) fan-in 2,000 tx, pool 64').gateway?.note ?? '';
+      const m = note.match(/^(\d+) errors/);
+      return m ? Number(m[1]) : undefined;
+    },
+    met: (v) => v === 0,
+    fmt: (v) => String(v),
+  },
+];
+
+function svgPlot(rows: readonly Row[]): string {
+  const series = (side: 'direct' | 'gateway', key: 'p50Us' | 'p99Us') =>
+    rows
+      .filter((r) => r.scenario.startsWith('(a)') && r.side === side)
+      .map((r) => [r.concurrency, r[key] ?? 0] as const)
+      .sort((a, b) => a[0] - b[0]);
+  const all = [series('direct', 'p99Us'), series('gateway', 'p99Us')].flat();
+  const maxY = Math.max(1, ...all.map(([, y]) => y)) * 1.1;
+  const W = 640;
+  const H = 360;
+  const L = 60;
+  const B = 40;
+  const xs = [1, 16, 64];
+  const x = (c: number) => L + ((W - L - 20) * xs.indexOf(c)) / (xs.length - 1);
+  const y = (v: number) => H - B - ((H - B - 20) * v) / maxY;
+  const line = (pts: readonly (readonly [number, number])[], color: string, dash: string) =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" stroke-dasharray="${dash}" points="${pts.map(([c, v]) => `${x(c)},${y(v)}`).join(' ')}"/>`;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => {
+    const v = maxY * t;
+    return `<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${Math.round(v)}</text><line x1="${L}" x2="${W - 20}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+${ticks.join('\n')}
+${xs.map((c) => `<text x="${x(c)}" y="${H - B + 18}" text-anchor="middle" font-size="12">${c}</text>`).join('\n')}
+<text x="${(W + L) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">concurrency (unary point-select Query)</text>
+<text x="14" y="${H / 2}" transform="rotate(-90 14 ${H / 2})" text-anchor="middle" font-size="12">latency (us)</text>
+${line(series('direct', 'p50Us'), '#1f77b4', '')}
+${line(series('direct', 'p99Us'), '#1f77b4', '6 4')}
+${line(series('gateway', 'p50Us'), '#d62728', '')}
+${line(series('gateway', 'p99Us'), '#d62728', '6 4')}
+<text x="${L + 10}" y="30" font-size="12" fill="#1f77b4">direct mysql2 (solid p50, dashed p99)</text>
+<text x="${L + 10}" y="46" font-size="12" fill="#d62728">gateway via h2load (solid p50, dashed p99)</text>
+</svg>
+`;
+}
+
+/** The results file and the plot. */
+export function renderReport(
+  rows: readonly Row[],
+  meta: { seconds: number; pool: number; date: string },
+): { markdown: string; svg: string } {
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Run ${meta.date} on this project's machine kind (2 cores, MariaDB 10.11 sandbox on loopback), ${meta.seconds} s per`,
+    `measurement, pool ${meta.pool}. Direct and gateway ran in the same invocation on the same data. Regenerate with \`make bench\`.`,
+    '',
+    '| scenario | side | throughput (/s) | p50 (us) | p99 (us) | CPU per op (us) | gateway / direct | note |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of rows) {
+    const other = rows.find((o) => o.scenario === r.scenario && o.side === 'direct');
+    const ratio = r.side === 'gateway' && other ? (r.throughput / other.throughput).toFixed(2) : '';
+    lines.push(
+      `| ${r.scenario} | ${r.side} | ${f(r.throughput)} | ${f(r.p50Us)} | ${f(r.p99Us)} | ${f(r.cpuUsPerOp, 1)} | ${ratio} | ${r.note ?? ''} |`,
+    );
+  }
+  lines.push('', '## Targets', '', '| target | goal | measured | met |', '| --- | --- | ---: | --- |');
+  for (const t of TARGETS) {
+    const v = t.measured(rows);
+    lines.push(
+      `| ${t.what} | ${t.goal} | ${v === undefined ? '-' : t.fmt(v)} | ${v === undefined ? 'not measured' : t.met(v) ? 'yes' : '**not yet**'} |`,
+    );
+  }
+  lines.push('', '![latency against concurrency](latency.svg)', '');
+  return { markdown: `${lines.join('\n')}\n`, svg: svgPlot(rows) };
+}

@@ -1,0 +1,437 @@
+/**
+ * `make bench`: each scenario runs the direct mysql2 baseline and the gateway in the same run,
+ * on the same data, and prints figures and ratios; results go to bench/results/.
+ *
+ *   (a) unary point-select Query at concurrency 1, 16, 64 (h2load) vs mysql2 pool execute
+ *   (b) point selects pipelined over one read-only Transaction stream vs one mysql2 connection
+ *   (c) streaming 1,000,000 rows vs mysql2 query().stream(), with the gateway's peak RSS
+ *   (d) fan-in: 2,000 concurrent short transactions through a pool of 64 vs one connection each
+ *
+ * Environment: BENCH_SECONDS (per measurement, default 5), SANDBOX_* as for the tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mysqlCore from 'mysql2';
+import mysql from 'mysql2/promise';
+import { ensureSandbox, sandbox } from '../test/helpers/sandbox.js';
+import {
+  type AnyMessage,
+  type GatewayProcess,
+  gatewayClient,
+  grpcFrame,
+  percentile,
+  startGatewayProcess,
+  writeConfig,
+} from './gateway-process.js';
+import { type Row, renderReport } from './report.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const POOL = 64;
+const POINT_ROWS = 100_000;
+const STREAM_ROWS = 1_000_000;
+const POINT_SQL = 'SELECT c FROM sbtest1 WHERE id = ?';
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+const rows: Row[] = [];
+function record(row: Row): void {
+  rows.push(row);
+  const fmt = (v: number | undefined, d = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
+  console.log(
+    `${row.scenario.padEnd(34)} ${row.side.padEnd(8)} ${fmt(row.throughput).padStart(9)}/s  p50 ${fmt(row.p50Us).padStart(6)} us  p99 ${fmt(row.p99Us).padStart(7)} us  cpu/op ${fmt(row.cpuUsPerOp, 1).padStart(6)} us  ${row.note ?? ''}`,
+  );
+}
+
+async function prepareData(): Promise<void> {
+  const conn = await mysql.createConnection({
+    host: sandbox.host,
+    port: sandbox.primaryPort,
+    user: sandbox.rootUser,
+    database: 'gwtest',
+  });
+  const [existing] = (await conn.query(
+    "SELECT TABLE_NAME AS t, TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA='gwtest' AND TABLE_NAME IN ('sbtest1','sbtest_stream')",
+  )) as [Array<{ t: string; n: number }>, unknown];
+  const have = new Set(existing.map((r) => r.t));
+  if (!have.has('sbtest1')) {
+    await conn.query(
+      'CREATE TABLE sbtest1 (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL, KEY k (k))',
+    );
+    await conn.query(
+      `INSERT INTO sbtest1 SELECT seq, seq % 1000, REPEAT(CHAR(97 + seq % 26), 120), REPEAT('p', 60) FROM seq_1_to_${POINT_ROWS}`,
+    );
+  }
+  if (!have.has('sbtest_stream')) {
+    await conn.query(
+      'CREATE TABLE sbtest_stream (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL)',
+    );
+    await conn.query(
+      `INSERT INTO sbtest_stream SELECT seq, seq % 1000, REPEAT(CHAR(97 + seq % 26), 120), REPEAT('p', 60) FROM seq_1_to_${STREAM_ROWS}`,
+    );
+  }
+  await conn.end();
+}
+
+function directPool(limit: number) {
+  return mysql.createPool({
+    host: sandbox.host,
+    port: sandbox.primaryPort,
+    user: sandbox.gatewayUser,
+    password: sandbox.gatewayPassword(),
+    database: 'gwtest',
+    connectionLimit: limit,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+}
+
+/** Runs `op` from `concurrency` loops for SECONDS; returns throughput, latencies, CPU of this process. */
+async function closedLoop(
+  concurrency: number,
+  op: () => Promise<unknown>,
+): Promise<{ n: number; lat: number[]; seconds: number; cpuUs: number; errors: number }> {
+  const lat: number[] = [];
+  let errors = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const s = process.hrtime.bigint();
+        try {
+          await op();
+        } catch {
+          errors++;
+        }
+        lat.push(Number(process.hrtime.bigint() - s) / 1000);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  lat.sort((a, b) => a - b);
+  return { n: lat.length, lat, seconds, cpuUs: cpu.user + cpu.system, errors };
+}
+
+function randomId(): number {
+  return 1 + Math.floor(Math.random() * POINT_ROWS);
+}
+
+/** (a) unary point selects driven by h2load against the gateway, mysql2 pool against MySQL. */
+async function unary(gw: GatewayProcess, dir: string): Promise<void> {
+  const body = join(dir, 'point-select.bin');
+  writeFileSync(body, grpcFrame('Query', { sql: POINT_SQL, params: [{ int64_value: '4242' }] }));
+  const pool = directPool(POOL);
+  await pool.execute(POINT_SQL, [1]);
+  for (const conc of [1, 16, 64]) {
+    const direct = await closedLoop(conc, () => pool.execute(POINT_SQL, [randomId()]));
+    record({
+      scenario: `(a) unary point select c=${conc}`,
+      side: 'direct',
+      concurrency: conc,
+      throughput: direct.n / direct.seconds,
+      p50Us: percentile(direct.lat, 50),
+      p99Us: percentile(direct.lat, 99),
+      cpuUsPerOp: direct.cpuUs / direct.n,
+      note: direct.errors ? `${direct.errors} errors` : '',
+    });
+    const log = join(dir, `h2load-${conc}.tsv`);
+    const failedBefore = gw.failedCalls();
+    const cpu0 = gw.cpuMicros();
+    const out = execFileSync(
+      'h2load',
+      [
+        '-c',
+        '1',
+        '-m',
+        String(conc),
+        '-D',
+        String(SECONDS),
+        '--warm-up-time=1',
+        '-H',
+        'content-type: application/grpc',
+        '-H',
+        'te: trailers',
+        '-d',
+        body,
+        `--log-file=${log}`,
+        `http://127.0.0.1:${gw.port}/mysqlgateway.v1.Gateway/Query`,
+      ],
+      { encoding: 'utf8' },
+    );
+    const cpu = gw.cpuMicros() - cpu0;
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    const lat = lines.map((l) => Number(l.split('\t')[2])).sort((a, b) => a - b);
+    const ok = Number(out.match(/(\d+) succeeded/)?.[1] ?? 0);
+    const seconds = Number(out.match(/finished in ([\d.]+)s/)?.[1] ?? SECONDS);
+    const failed = gw.failedCalls() - failedBefore;
+    record({
+      scenario: `(a) unary point select c=${conc}`,
+      side: 'gateway',
+      concurrency: conc,
+      throughput: ok / seconds,
+      p50Us: percentile(lat, 50),
+      p99Us: percentile(lat, 99),
+      // h2load's warm-up second is included in the CPU but not in `ok`: count it in.
+      cpuUsPerOp: cpu / (ok * ((seconds + 1) / seconds)),
+      note: failed ? `${failed} gRPC errors` : '',
+    });
+  }
+  await pool.end();
+}
+
+/** (b) point selects pipelined over one read-only Transaction stream. */
+async function pipelined(gw: GatewayProcess): Promise<void> {
+  const depth = 16;
+  const conn = await mysql.createConnection({
+    host: sandbox.host,
+    port: sandbox.primaryPort,
+    user: sandbox.gatewayUser,
+    password: sandbox.gatewayPassword(),
+    database: 'gwtest',
+  });
+  await conn.execute(POINT_SQL, [1]);
+  const direct = await closedLoop(depth, () => conn.execute(POINT_SQL, [randomId()]));
+  await conn.end();
+  record({
+    scenario: `(b) pipelined tx depth=${depth}`,
+    side: 'direct',
+    concurrency: depth,
+    throughput: direct.n / direct.seconds,
+    p50Us: percentile(direct.lat, 50),
+    p99Us: percentile(direct.lat, 99),
+    cpuUsPerOp: direct.cpuUs / direct.n,
+  });
+  const client = gatewayClient(gw.port);
+  const call = client.Transaction();
+  const pending = new Map<string, (m: AnyMessage) => void>();
+  let seq = 0;
+  call.on('data', (m: AnyMessage) => {
+    if (m.done || m.begun || m.error) {
+      const cb = pending.get(m.request_id);
+      pending.delete(m.request_id);
+      cb?.(m);
+    }
+  });
+  call.on('error', (err: Error) => {
+    for (const cb of pending.values()) cb({ error: { message: err.message } });
+    pending.clear();
+  });
+  const send = (action: AnyMessage) =>
+    new Promise<AnyMessage>((resolve, reject) => {
+      const id = String(++seq);
+      pending.set(id, (m) => (m.error ? reject(new Error(m.error.message)) : resolve(m)));
+      call.write({ request_id: id, ...action });
+    });
+  await send({ begin: { read_only: true, idle_timeout_ms: 60_000 } });
+  const cpu0 = gw.cpuMicros();
+  const res = await closedLoop(depth, () =>
+    send({ query: { sql: POINT_SQL, params: [{ int64_value: String(randomId()) }] } }),
+  );
+  const cpu = gw.cpuMicros() - cpu0;
+  await send({ query: { sql: 'SELECT 1' } });
+  call.write({ request_id: 'end', rollback: {} });
+  call.end();
+  client.close();
+  record({
+    scenario: `(b) pipelined tx depth=${depth}`,
+    side: 'gateway',
+    concurrency: depth,
+    throughput: res.n / res.seconds,
+    p50Us: percentile(res.lat, 50),
+    p99Us: percentile(res.lat, 99),
+    cpuUsPerOp: cpu / res.n,
+    note: res.errors ? `${res.errors} errors` : '',
+  });
+}
+
+/** (c) streaming 1,000,000 rows as fast as the client reads. */
+async function streaming(gw: GatewayProcess): Promise<void> {
+  const sql = 'SELECT id, k, c, pad FROM sbtest_stream';
+  const conn = mysqlCore.createConnection({
+    host: sandbox.host,
+    port: sandbox.primaryPort,
+    user: sandbox.gatewayUser,
+    password: sandbox.gatewayPassword(),
+    database: 'gwtest',
+  });
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const t0 = process.hrtime.bigint();
+  let n = 0;
+  await new Promise<void>((resolve, reject) => {
+    const s = conn.query(sql).stream();
+    s.on('data', () => {
+      n++;
+      if (n % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    });
+    s.on('end', () => resolve());
+    s.on('error', reject);
+  });
+  const directSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  conn.end();
+  record({
+    scenario: '(c) stream 1,000,000 rows',
+    side: 'direct',
+    concurrency: 1,
+    throughput: n / directSec,
+    note: `rows/s; client RSS ${Math.round(peak / 1e6)} MB`,
+  });
+  const client = gatewayClient(gw.port);
+  const t1 = process.hrtime.bigint();
+  let got = 0;
+  await new Promise<void>((resolve, reject) => {
+    const call = client.Query({ sql, max_rows_per_batch: 1000 });
+    call.on('data', (m: AnyMessage) => {
+      if (m.rows) got += m.rows.rows.length;
+    });
+    call.on('end', () => resolve());
+    call.on('error', reject);
+  });
+  const sec = Number(process.hrtime.bigint() - t1) / 1e9;
+  client.close();
+  record({
+    scenario: '(c) stream 1,000,000 rows',
+    side: 'gateway',
+    concurrency: 1,
+    throughput: got / sec,
+    rssMb: gw.peakRssMb(),
+    note: `rows/s (${got} rows); gateway peak RSS ${Math.round(gw.peakRssMb())} MB`,
+  });
+}
+
+/** (d) 2,000 concurrent short transactions. */
+async function fanIn(gw: GatewayProcess): Promise<void> {
+  const callers = 2000;
+  const channels = Array.from({ length: 4 }, () => gatewayClient(gw.port));
+  const oneTx = (client: AnyMessage) =>
+    new Promise<void>((resolve, reject) => {
+      const call = client.Transaction({}, { deadline: new Date(Date.now() + 30_000) });
+      call.on('data', (m: AnyMessage) => {
+        if (m.error) reject(new Error(m.error.message));
+      });
+      call.on('error', reject);
+      call.on('status', (s: AnyMessage) => (s.code === 0 ? resolve() : undefined));
+      call.write({ request_id: 'b', begin: {} });
+      call.write({
+        request_id: 'q',
+        query: { sql: POINT_SQL, params: [{ int64_value: String(randomId()) }] },
+      });
+      call.write({ request_id: 'c', commit: {} });
+      call.end();
+    });
+  const measure = async (op: (i: number) => Promise<unknown>) => {
+    const lat: number[] = [];
+    let errors = 0;
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: callers }, async (_, i) => {
+        const s = process.hrtime.bigint();
+        try {
+          await op(i);
+        } catch {
+          errors++;
+        }
+        lat.push(Number(process.hrtime.bigint() - s) / 1000);
+      }),
+    );
+    lat.sort((a, b) => a - b);
+    return { lat, errors, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  };
+  const gwRes = await measure((i) => oneTx(channels[i % channels.length]));
+  for (const c of channels) c.close();
+  record({
+    scenario: '(d) fan-in 2,000 tx, pool 64',
+    side: 'gateway',
+    concurrency: callers,
+    throughput: (callers - gwRes.errors) / gwRes.seconds,
+    p50Us: percentile(gwRes.lat, 50),
+    p99Us: percentile(gwRes.lat, 99),
+    note: `${gwRes.errors} errors`,
+  });
+  const directRes = await measure(async () => {
+    const conn = await mysql.createConnection({
+      host: sandbox.host,
+      port: sandbox.primaryPort,
+      user: sandbox.gatewayUser,
+      password: sandbox.gatewayPassword(),
+      database: 'gwtest',
+    });
+    try {
+      await conn.beginTransaction();
+      await conn.execute(POINT_SQL, [randomId()]);
+      await conn.commit();
+    } finally {
+      await conn.end().catch(() => conn.destroy());
+    }
+  });
+  record({
+    scenario: '(d) fan-in 2,000 tx, pool 64',
+    side: 'direct',
+    concurrency: callers,
+    throughput: (callers - directRes.errors) / directRes.seconds,
+    p50Us: percentile(directRes.lat, 50),
+    p99Us: percentile(directRes.lat, 99),
+    note: `${directRes.errors} errors (one connection per caller; max_connections caps it)`,
+  });
+}
+
+async function main(): Promise<void> {
+  await ensureSandbox();
+  await prepareData();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+  const base = {
+    port: sandbox.primaryPort,
+    user: sandbox.gatewayUser,
+    passwordFile: sandbox.passwordFile,
+    poolMax: POOL,
+  };
+  console.log(
+    `mysql-grpc-gateway benchmark: ${SECONDS} s per measurement, pool ${POOL}, MariaDB on 127.0.0.1:${sandbox.primaryPort}\n`,
+  );
+  let gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
+  try {
+    await unary(gw, dir);
+    await pipelined(gw);
+    await fanIn(gw);
+  } finally {
+    await gw.stop();
+  }
+  // A fresh process for streaming, so its peak RSS is the streaming's own.
+  gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
+  try {
+    await streaming(gw);
+  } finally {
+    await gw.stop();
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const { markdown, svg } = renderReport(rows, {
+    seconds: SECONDS,
+    pool: POOL,
+    date: new Date().toISOString(),
+  });
+  writeFileSync(join(RESULTS, 'latest.md'), markdown);
+  writeFileSync(join(RESULTS, 'latency.svg'), svg);
+  console.log(`\nwrote ${join(RESULTS, 'latest.md')} and latency.svg`);
+}
+
+let finished = false;
+process.on('beforeExit', () => {
+  if (!finished) {
+    console.error('benchmark stalled: a call never completed');
+    process.exitCode = 1;
+  }
+});
+main().then(
+  () => {
+    finished = true;
+  },
+  (err: unknown) => {
+    finished = true;
+    console.error(err);
+    process.exitCode = 1;
+  },
+);
