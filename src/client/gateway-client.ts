@@ -1,0 +1,288 @@
+/**
+ * {@link GatewayClient}: the TypeScript client of `mysqlgateway.v1.Gateway` over one gRPC
+ * channel (@grpc/grpc-js, stubs generated at run time from the package's `gateway.proto`).
+ */
+import { type ClientReadableStream, credentials as grpcCredentials, type ServiceError } from '@grpc/grpc-js';
+import { abortedBySignal, GatewayClientError, StatusCode } from './errors.js';
+import { decodeExecute, type ExecuteResult, type QueryResponseIn } from './messages.js';
+import {
+  beginFields,
+  type CompiledClientOptions,
+  checkCallOptions,
+  compileClientOptions,
+  deadlineAfter,
+  type ExecuteOptions,
+  type GatewayClientOptions,
+  type QueryOptions,
+  queryRequestFields,
+  type TransactionOptions,
+} from './options.js';
+import {
+  collect,
+  type QueryAllResult,
+  QueryResult,
+  type Row,
+  RowFeed,
+  type RowObject,
+} from './query-result.js';
+import { withRetry } from './retry.js';
+import { type GatewayStub, gatewayStubClass } from './stub.js';
+import { runTransactionAttempt, type Transaction, type TransactionResult } from './transaction.js';
+import { TransactionStream } from './transaction-stream.js';
+import { encodeParams, type SqlParam } from './values.js';
+
+/** Lifecycle of a client: `open` until {@link GatewayClient.close}. */
+export type GatewayClientState = 'open' | 'closed';
+
+/**
+ * A client of one gateway address. Calls share one HTTP/2 channel; every call has a deadline
+ * (`defaultDeadlineMs` unless it sets `deadlineMs`) and may take an AbortSignal.
+ *
+ * ```ts
+ * const client = await GatewayClient.connect('127.0.0.1:50051');
+ * for await (const [id, name] of client.query('SELECT id, name FROM t WHERE id > ?', [10])) { ... }
+ * await client.close();
+ * ```
+ */
+export class GatewayClient {
+  readonly #stub: GatewayStub;
+  readonly #options: CompiledClientOptions;
+  #state: GatewayClientState = 'open';
+
+  /**
+   * A client that connects lazily, on its first call. {@link GatewayClient.connect} also waits
+   * until the gateway is reachable. Throws INVALID_ARGUMENT / `INVALID_OPTION` for unknown or
+   * malformed options.
+   */
+  constructor(address: string, options: GatewayClientOptions = {}) {
+    this.#options = compileClientOptions(options);
+    const Stub = gatewayStubClass();
+    this.#stub = new Stub(
+      address,
+      this.#options.credentials ?? grpcCredentials.createInsecure(),
+      this.#options.channelOptions,
+    );
+  }
+
+  /**
+   * Opens a client and waits (at most `connectTimeoutMs`) until its channel is ready; fails
+   * UNAVAILABLE / `CONNECT_FAILED` otherwise, having closed the channel.
+   */
+  static async connect(address: string, options: GatewayClientOptions = {}): Promise<GatewayClient> {
+    const client = new GatewayClient(address, options);
+    try {
+      await client.waitForReady();
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+    return client;
+  }
+
+  /** `open` or `closed`. */
+  get state(): GatewayClientState {
+    return this.#state;
+  }
+
+  /** Waits until the channel is connected, at most `timeoutMs` (default: `connectTimeoutMs`). */
+  waitForReady(timeoutMs: number = this.#options.connectTimeoutMs): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#checkOpen();
+      this.#stub.waitForReady(deadlineAfter(timeoutMs), (err) => {
+        if (!err) return resolve();
+        reject(
+          new GatewayClientError(StatusCode.UNAVAILABLE, `could not connect to the gateway: ${err.message}`, {
+            reason: 'CONNECT_FAILED',
+            cause: err,
+          }),
+        );
+      });
+    });
+  }
+
+  /**
+   * Runs one row-returning statement (the Query RPC) and returns its result as an async
+   * iterator of rows, decoded as you pull them (see `values.ts` for the types). The stream is
+   * paused while you do not pull, so any result size is safe; leaving the loop early cancels
+   * the call. Errors, including parameters that cannot be encoded, surface when the result
+   * is read.
+   */
+  query(
+    sql: string,
+    params?: readonly SqlParam[],
+    opts?: QueryOptions & { rowMode?: 'array' },
+  ): QueryResult<Row>;
+  query(
+    sql: string,
+    params: readonly SqlParam[] | undefined,
+    opts: QueryOptions & { rowMode: 'object' },
+  ): QueryResult<RowObject>;
+  query(sql: string, params?: readonly SqlParam[], opts: QueryOptions = {}): QueryResult<Row | RowObject> {
+    return this.#query(sql, params, opts);
+  }
+
+  /** {@link query} with every row read into an array: `{ columns, rows, stats }`. */
+  queryAll(
+    sql: string,
+    params?: readonly SqlParam[],
+    opts?: QueryOptions & { rowMode?: 'array' },
+  ): Promise<QueryAllResult<Row>>;
+  queryAll(
+    sql: string,
+    params: readonly SqlParam[] | undefined,
+    opts: QueryOptions & { rowMode: 'object' },
+  ): Promise<QueryAllResult<RowObject>>;
+  queryAll(
+    sql: string,
+    params?: readonly SqlParam[],
+    opts: QueryOptions = {},
+  ): Promise<QueryAllResult<Row | RowObject>> {
+    return collect(this.#query(sql, params, opts));
+  }
+
+  /** Runs one statement that returns no rows (the Execute RPC: autocommit, on the primary). */
+  execute(sql: string, params?: readonly SqlParam[], opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+    return new Promise((resolve, reject) => {
+      const signal = opts.signal;
+      let request: Parameters<GatewayStub['Execute']>[0];
+      try {
+        this.#checkOpen();
+        checkCallOptions(opts, 'execute');
+        request = { cluster: opts.cluster ?? this.#options.cluster, sql, params: encodeParams(params) };
+        if (signal?.aborted) throw abortedBySignal(signal);
+      } catch (err) {
+        return reject(GatewayClientError.from(err));
+      }
+      let abortError: GatewayClientError | undefined;
+      const onAbort = () => {
+        abortError = abortedBySignal(signal as AbortSignal);
+        call.cancel();
+      };
+      const call = this.#stub.Execute(request, { deadline: this.#deadline(opts.deadlineMs) }, (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (abortError) reject(abortError);
+        else if (err) reject(GatewayClientError.from(err));
+        else resolve(decodeExecute(res ?? {}));
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Runs `fn` in a transaction (the Transaction RPC, one pinned connection): commits when `fn`
+   * returns, rolls back and rethrows when it throws. Resolves to `{ value, consistencyToken }`.
+   *
+   * A statement `fn` started without ever awaiting (or `.then`/`.catch`-ing) it counts too: the
+   * commit waits for it, and if it failed the transaction rolls back and rejects with its error.
+   *
+   * With `retry`, an attempt that fails ABORTED before the commit was sent (a deadlock) runs
+   * again, `fn` included (see {@link withRetry}).
+   */
+  async transaction<T>(
+    fn: (tx: Transaction) => Promise<T> | T,
+    opts: TransactionOptions = {},
+  ): Promise<TransactionResult<T>> {
+    this.#checkOpen();
+    if (typeof fn !== 'function')
+      throw new GatewayClientError(StatusCode.INVALID_ARGUMENT, 'transaction() needs a function', {
+        reason: 'INVALID_OPTION',
+      });
+    const begin = beginFields(opts, this.#options.cluster);
+    const signal = opts.signal;
+    const attempt = () => {
+      if (signal?.aborted) return Promise.reject(abortedBySignal(signal));
+      this.#checkOpen();
+      return runTransactionAttempt(
+        {
+          begin,
+          signal,
+          open: () =>
+            new TransactionStream(
+              this.#stub.Transaction({ deadline: this.#deadline(opts.deadlineMs) }),
+              signal,
+            ),
+        },
+        fn,
+      );
+    };
+    if (opts.retry === undefined) return attempt();
+    return withRetry(attempt, { signal, ...opts.retry });
+  }
+
+  /**
+   * Closes the channel. Calls in flight carry on to their end; new calls fail
+   * FAILED_PRECONDITION / `CLIENT_CLOSED`. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#stub.close();
+  }
+
+  #query(
+    sql: string,
+    params: readonly SqlParam[] | undefined,
+    opts: QueryOptions,
+  ): QueryResult<Row | RowObject> {
+    const feed = new RowFeed();
+    const result = new QueryResult<Row | RowObject>(feed, opts.rowMode ?? 'array');
+    const signal = opts.signal;
+    let call: ClientReadableStream<QueryResponseIn>;
+    try {
+      this.#checkOpen();
+      const request = {
+        cluster: opts.cluster ?? this.#options.cluster,
+        sql,
+        params: encodeParams(params),
+        ...queryRequestFields(opts),
+      };
+      if (signal?.aborted) throw abortedBySignal(signal);
+      call = this.#stub.Query(request, { deadline: this.#deadline(opts.deadlineMs) });
+    } catch (err) {
+      feed.fail(GatewayClientError.from(err));
+      return result;
+    }
+    let abortError: GatewayClientError | undefined;
+    const onAbort = () => {
+      abortError = abortedBySignal(signal as AbortSignal);
+      feed.fail(abortError);
+      call.cancel();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal?.removeEventListener('abort', onAbort);
+    feed.attach({
+      pause: () => call.pause(),
+      resume: () => call.resume(),
+      cancel: () => call.cancel(),
+    });
+    call.on('data', (msg: QueryResponseIn) => {
+      if (msg.metadata) feed.onMetadata(msg.metadata.columns);
+      else if (msg.rows) feed.onRows(msg.rows.rows);
+      else if (msg.stats) feed.onEnd(msg.stats);
+    });
+    call.on('error', (err: ServiceError) => {
+      done();
+      feed.fail(abortError ?? GatewayClientError.from(err));
+    });
+    call.on('end', () => {
+      done();
+      feed.fail(
+        new GatewayClientError(StatusCode.INTERNAL, 'the Query stream ended without stats', {
+          reason: 'PROTOCOL_ERROR',
+        }),
+      );
+    });
+    return result;
+  }
+
+  #deadline(deadlineMs: number | undefined): number {
+    return deadlineAfter(deadlineMs ?? this.#options.defaultDeadlineMs);
+  }
+
+  #checkOpen(): void {
+    if (this.#state === 'closed')
+      throw new GatewayClientError(StatusCode.FAILED_PRECONDITION, 'the client is closed', {
+        reason: 'CLIENT_CLOSED',
+      });
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The client's option types and their compilation (pure functions): unknown keys and values of
+ * the wrong kind are refused with INVALID_ARGUMENT / `INVALID_OPTION` before anything is sent.
+ */
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import { invalidArgument } from './errors.js';
+import type { RetryOptions } from './retry.js';
+
+/** Options of {@link GatewayClient.connect} and the {@link GatewayClient} constructor. */
+export interface GatewayClientOptions {
+  /** Channel credentials. @default `credentials.createInsecure()` (plaintext) */
+  readonly credentials?: ChannelCredentials;
+  /**
+   * Deadline of every call that sets no `deadlineMs`, in milliseconds (the gRPC deadline; the
+   * gateway also bounds the statement on the server with it). `Infinity` means none.
+   * @default 30000
+   */
+  readonly defaultDeadlineMs?: number;
+  /** Cluster of every call that names none. @default '' (the gateway's `default` cluster) */
+  readonly cluster?: string;
+  /**
+   * grpc-js channel options (`grpc.keepalive_time_ms`, ...), over the client's one default:
+   * `grpc.max_receive_message_length: -1` (responses are bounded by the gateway's
+   * `server.maxSendMessageBytes`, 16 MiB by default, above grpc-js' 4 MiB default).
+   */
+  readonly channelOptions?: ChannelOptions;
+  /** How long {@link GatewayClient.connect} waits for the channel to be ready, ms. @default 10000 */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Options every call takes. */
+export interface CallOptions {
+  /** The call's deadline in milliseconds from now. @default the client's `defaultDeadlineMs` */
+  readonly deadlineMs?: number;
+  /** Cancels the call when aborted; the call then fails CANCELLED with the signal's reason as `cause`. */
+  readonly signal?: AbortSignal;
+  /** Named cluster (`QueryRequest.cluster`). @default the client's `cluster` */
+  readonly cluster?: string;
+}
+
+/** Which backends may serve a read (`ReadPreference`, without its prefix). */
+export type ReadPreference = 'PRIMARY' | 'PRIMARY_PREFERRED' | 'REPLICA' | 'REPLICA_PREFERRED';
+
+/** How rows are handed out: arrays in column order, or objects keyed by column name. */
+export type RowMode = 'array' | 'object';
+
+/** Options of {@link GatewayClient.query}. */
+export interface QueryOptions extends CallOptions {
+  /** `read_preference`. @default the cluster's `defaultReadPreference` */
+  readonly readPreference?: ReadPreference;
+  /** `max_staleness_ms`: most replica lag this read accepts, ms. @default the cluster's `maxReplicaLagMs` */
+  readonly maxStalenessMs?: number;
+  /** `consistency_token` from an earlier execute or commit: the read sees that write. */
+  readonly consistencyToken?: string;
+  /** `max_rows_per_batch`: most rows per message. @default the gateway's `limits.defaultRowsPerBatch` */
+  readonly maxRowsPerBatch?: number;
+  /**
+   * `'object'` keys each row by column name (a result with two columns of the same name then
+   * fails INVALID_ARGUMENT / `DUPLICATE_COLUMN_NAME`: alias them). @default 'array'
+   */
+  readonly rowMode?: RowMode;
+}
+
+/** Options of {@link GatewayClient.execute}. */
+export type ExecuteOptions = CallOptions;
+
+/** Options of a query inside a transaction. */
+export interface TransactionQueryOptions {
+  /** `max_rows_per_batch`. @default the gateway's `limits.defaultRowsPerBatch` */
+  readonly maxRowsPerBatch?: number;
+  /** See {@link QueryOptions.rowMode}. @default 'array' */
+  readonly rowMode?: RowMode;
+}
+
+/** Transaction isolation level (`IsolationLevel`, without its prefix). */
+export type IsolationLevel = 'READ_UNCOMMITTED' | 'READ_COMMITTED' | 'REPEATABLE_READ' | 'SERIALIZABLE';
+
+/** Options of {@link GatewayClient.transaction}. */
+export interface TransactionOptions {
+  /** `begin.isolation_level`. @default the server's (REPEATABLE READ on InnoDB) */
+  readonly isolationLevel?: IsolationLevel;
+  /** `begin.read_only`: START TRANSACTION READ ONLY, may be served by a replica. @default false */
+  readonly readOnly?: boolean;
+  /** `begin.cluster`. @default the client's `cluster` */
+  readonly cluster?: string;
+  /** Deadline of the whole Transaction stream (one attempt), ms. @default the client's `defaultDeadlineMs` */
+  readonly deadlineMs?: number;
+  /**
+   * `begin.idle_timeout_ms`: the gateway rolls back when no request arrives for this long, ms.
+   * @default the gateway's `transactions.idleTimeoutMs`
+   */
+  readonly idleTimeoutMs?: number;
+  /** Cancels the transaction (rolled back by the gateway) when aborted. */
+  readonly signal?: AbortSignal;
+  /**
+   * Runs the transaction through {@link withRetry}: an attempt that fails ABORTED (a deadlock)
+   * before its commit was sent runs again, callback included. @default no retries
+   */
+  readonly retry?: RetryOptions;
+}
+
+/** The client's options with defaults applied. */
+export interface CompiledClientOptions {
+  readonly credentials: ChannelCredentials | undefined;
+  readonly defaultDeadlineMs: number;
+  readonly cluster: string;
+  readonly channelOptions: ChannelOptions;
+  readonly connectTimeoutMs: number;
+}
+
+const CLIENT_KEYS = ['credentials', 'defaultDeadlineMs', 'cluster', 'channelOptions', 'connectTimeoutMs'];
+const CALL_KEYS = ['deadlineMs', 'signal', 'cluster'];
+const QUERY_KEYS = [
+  ...CALL_KEYS,
+  'readPreference',
+  'maxStalenessMs',
+  'consistencyToken',
+  'maxRowsPerBatch',
+  'rowMode',
+];
+const TX_QUERY_KEYS = ['maxRowsPerBatch', 'rowMode'];
+const TX_KEYS = ['isolationLevel', 'readOnly', 'cluster', 'deadlineMs', 'idleTimeoutMs', 'signal', 'retry'];
+const READ_PREFERENCES: readonly string[] = ['PRIMARY', 'PRIMARY_PREFERRED', 'REPLICA', 'REPLICA_PREFERRED'];
+const ISOLATION_LEVELS: readonly string[] = [
+  'READ_UNCOMMITTED',
+  'READ_COMMITTED',
+  'REPEATABLE_READ',
+  'SERIALIZABLE',
+];
+const UINT32_MAX = 2 ** 32 - 1;
+
+/** Client options with defaults; throws INVALID_ARGUMENT for unknown keys or bad values. */
+export function compileClientOptions(opts: GatewayClientOptions = {}): CompiledClientOptions {
+  checkKeys(opts, CLIENT_KEYS, 'client');
+  return {
+    credentials: opts.credentials,
+    defaultDeadlineMs: durationOption(opts.defaultDeadlineMs, 'defaultDeadlineMs') ?? 30_000,
+    cluster: stringOption(opts.cluster, 'cluster') ?? '',
+    channelOptions: { 'grpc.max_receive_message_length': -1, ...objectOption(opts.channelOptions) },
+    connectTimeoutMs: durationOption(opts.connectTimeoutMs, 'connectTimeoutMs') ?? 10_000,
+  };
+}
+
+/** Checks {@link CallOptions} (or a subtype, with its extra `keys`). */
+export function checkCallOptions(opts: CallOptions, kind: 'query' | 'execute'): void {
+  checkKeys(opts, kind === 'query' ? QUERY_KEYS : CALL_KEYS, kind);
+  durationOption(opts.deadlineMs, 'deadlineMs');
+  stringOption(opts.cluster, 'cluster');
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw invalidOption('signal must be an AbortSignal');
+}
+
+/** The QueryRequest fields set by {@link QueryOptions} (validated). */
+export function queryRequestFields(opts: QueryOptions): {
+  read_preference?: string;
+  max_staleness_ms?: number;
+  consistency_token?: string;
+  max_rows_per_batch?: number;
+} {
+  checkCallOptions(opts, 'query');
+  checkRowMode(opts.rowMode);
+  const out: ReturnType<typeof queryRequestFields> = {};
+  if (opts.readPreference !== undefined) {
+    if (!READ_PREFERENCES.includes(opts.readPreference))
+      throw invalidOption(`readPreference must be one of ${READ_PREFERENCES.join(', ')}`);
+    out.read_preference = `READ_PREFERENCE_${opts.readPreference}`;
+  }
+  const staleness = uint32Option(opts.maxStalenessMs, 'maxStalenessMs');
+  if (staleness !== undefined) out.max_staleness_ms = staleness;
+  const token = stringOption(opts.consistencyToken, 'consistencyToken');
+  if (token) out.consistency_token = token;
+  const batch = uint32Option(opts.maxRowsPerBatch, 'maxRowsPerBatch');
+  if (batch !== undefined) out.max_rows_per_batch = batch;
+  return out;
+}
+
+/** Checks {@link TransactionQueryOptions}; returns `max_rows_per_batch` when set. */
+export function transactionQueryFields(opts: TransactionQueryOptions): { max_rows_per_batch?: number } {
+  checkKeys(opts, TX_QUERY_KEYS, 'transaction query');
+  checkRowMode(opts.rowMode);
+  const batch = uint32Option(opts.maxRowsPerBatch, 'maxRowsPerBatch');
+  return batch === undefined ? {} : { max_rows_per_batch: batch };
+}
+
+/** The `begin` message for {@link TransactionOptions} (validated). */
+export function beginFields(
+  opts: TransactionOptions,
+  defaultCluster: string,
+): { cluster: string; isolation_level?: string; read_only?: boolean; idle_timeout_ms?: number } {
+  checkKeys(opts, TX_KEYS, 'transaction');
+  durationOption(opts.deadlineMs, 'deadlineMs');
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw invalidOption('signal must be an AbortSignal');
+  const out: ReturnType<typeof beginFields> = {
+    cluster: stringOption(opts.cluster, 'cluster') ?? defaultCluster,
+  };
+  if (opts.isolationLevel !== undefined) {
+    if (!ISOLATION_LEVELS.includes(opts.isolationLevel))
+      throw invalidOption(`isolationLevel must be one of ${ISOLATION_LEVELS.join(', ')}`);
+    out.isolation_level = `ISOLATION_LEVEL_${opts.isolationLevel}`;
+  }
+  if (opts.readOnly !== undefined) {
+    if (typeof opts.readOnly !== 'boolean') throw invalidOption('readOnly must be a boolean');
+    if (opts.readOnly) out.read_only = true;
+  }
+  const idle = uint32Option(opts.idleTimeoutMs, 'idleTimeoutMs');
+  if (idle !== undefined) out.idle_timeout_ms = idle;
+  return out;
+}
+
+/** The grpc-js `deadline` call option for `ms` from now (`Infinity`: none). */
+export function deadlineAfter(ms: number): number {
+  return ms === Number.POSITIVE_INFINITY ? ms : Date.now() + ms;
+}
+
+/** Throws INVALID_ARGUMENT / `INVALID_OPTION` when `opts` has a key not in `allowed`. */
+export function checkKeys(opts: object, allowed: readonly string[], what: string): void {
+  if (typeof opts !== 'object' || opts === null) throw invalidOption(`${what} options must be an object`);
+  for (const key of Object.keys(opts)) {
+    if (!allowed.includes(key)) throw invalidOption(`unknown ${what} option '${key}'`);
+  }
+}
+
+function checkRowMode(mode: unknown): void {
+  if (mode !== undefined && mode !== 'array' && mode !== 'object')
+    throw invalidOption("rowMode must be 'array' or 'object'");
+}
+
+function durationOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0)
+    throw invalidOption(`${name} must be a positive number of milliseconds (or Infinity)`);
+  return value;
+}
+
+function uint32Option(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > UINT32_MAX)
+    throw invalidOption(`${name} must be an integer from 0 to ${UINT32_MAX}`);
+  return value;
+}
+
+function stringOption(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidOption(`${name} must be a string`);
+  return value;
+}
+
+function objectOption(value: unknown): object {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) throw invalidOption('channelOptions must be an object');
+  return value;
+}
+
+function invalidOption(message: string) {
+  return invalidArgument('INVALID_OPTION', message);
+}

@@ -1,0 +1,72 @@
+/**
+ * The generated `mysqlgateway.v1.Gateway` stub, loaded at run time from the package's own
+ * `gateway.proto` with the loader options the client's decoding relies on (64-bit integers as
+ * decimal strings, enums as names, unset fields absent, the virtual oneof field), independent
+ * of the options the server happens to use.
+ */
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type Client as GrpcClient,
+  loadPackageDefinition,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { loadSync, type Options } from '@grpc/proto-loader';
+import { PROTO_ROOT } from '../server/proto.js';
+import type {
+  ExecuteRequestOut,
+  QueryRequestOut,
+  QueryResponseIn,
+  TransactionRequestOut,
+  TransactionResponseIn,
+  WireExecuteIn,
+} from './messages.js';
+
+/** How the client maps messages to JS objects. */
+const CLIENT_LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: false,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};
+
+/** Per-call grpc-js options the client uses. */
+export interface StubCallOptions {
+  deadline?: number;
+}
+
+/** The typed surface of the generated stub. */
+export interface GatewayStub extends GrpcClient {
+  Query(req: QueryRequestOut, options: StubCallOptions): ClientReadableStream<QueryResponseIn>;
+  Execute(
+    req: ExecuteRequestOut,
+    options: StubCallOptions,
+    callback: (err: ServiceError | null, res?: WireExecuteIn) => void,
+  ): ClientUnaryCall;
+  Transaction(options: StubCallOptions): ClientDuplexStream<TransactionRequestOut, TransactionResponseIn>;
+}
+
+type StubConstructor = new (
+  address: string,
+  credentials: ChannelCredentials,
+  options?: ChannelOptions,
+) => GatewayStub;
+
+let cached: StubConstructor | undefined;
+
+/** The stub class (the .proto is parsed once per process). */
+export function gatewayStubClass(): StubConstructor {
+  if (!cached) {
+    const definition = loadSync('mysqlgateway/v1/gateway.proto', CLIENT_LOADER_OPTIONS);
+    const pkg = loadPackageDefinition(definition) as unknown as {
+      mysqlgateway: { v1: { Gateway: StubConstructor } };
+    };
+    cached = pkg.mysqlgateway.v1.Gateway;
+  }
+  return cached;
+}
