@@ -67,3 +67,7 @@ clean: ## remove build output
 bench: build sandbox ## benchmarks against direct mysql2: writes bench/results/latest.md
 	@command -v h2load >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client; }
 	node dist/bench/run.js
+
+.PHONY: bench-telemetry
+bench-telemetry: build sandbox ## telemetry cost: point-select throughput and gateway CPU, telemetry off vs on (100% sampling)
+	node dist/bench/telemetry-cost.js

@@ -1,7 +1,10 @@
 /**
- * Builds a whole gateway from a loaded configuration: backends and their pools, clusters, the
- * session registry and the gRPC server. `close()` takes it down in reverse order.
+ * Builds a whole gateway from a loaded configuration: telemetry, backends and their pools,
+ * clusters, the session registry, the gRPC server and the admin HTTP listener. `close()` takes
+ * it down in reverse order.
  */
+import { AdminHttpServer } from './admin-http/admin-http-server.js';
+import { addHealthRoutes } from './admin-http/health-routes.js';
 import { Backend, type BackendRole } from './backend/backend.js';
 import type { BackendSettings } from './backend/connector.js';
 import type { BackendConfig, ClusterConfig } from './config/cluster-schema.js';
@@ -14,6 +17,7 @@ import { GatewayServer } from './server/gateway-server.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { StatementClassifier } from './sql/classify.js';
 import type { Logger } from './telemetry/logger.js';
+import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
 
 /** Prepared statements each connection keeps (the server-wide cap is `max_prepared_stmt_count`). */
 const MAX_PREPARED_PER_CONNECTION = 256;
@@ -47,6 +51,7 @@ function buildBackend(
   b: BackendConfig,
   role: BackendRole,
   logger: Logger,
+  telemetry: Telemetry,
 ): Backend {
   const { validationQuery, ...pool } = cfg.pool;
   return new Backend({
@@ -55,6 +60,7 @@ function buildBackend(
     cluster: name,
     pool,
     validationQuery,
+    onPoolEvent: telemetry.poolEventListener,
     connectorDeps: {
       onAttemptFailed: (attempt, err, delayMs) =>
         logger.warn(
@@ -63,6 +69,15 @@ function buildBackend(
         ),
     },
   });
+}
+
+/** Options of {@link Gateway.create} besides the configuration. */
+export interface GatewayOptions {
+  /**
+   * Telemetry overrides (tests and benchmarks: in-memory span processors, metric readers to
+   * collect from); the rest comes from `config.telemetry`.
+   */
+  readonly telemetry?: Omit<TelemetryOptions, 'logger'>;
 }
 
 /** A running gateway. */
@@ -74,6 +89,9 @@ export class Gateway {
     readonly clusters: ClusterRegistry,
     readonly sessions: SessionRegistry,
     readonly server: GatewayServer,
+    /** The admin HTTP listener; undefined when `admin.port` is -1. */
+    readonly admin: AdminHttpServer | undefined,
+    readonly telemetry: Telemetry,
     private readonly logger: Logger,
   ) {}
 
@@ -82,14 +100,24 @@ export class Gateway {
     return this.server.port;
   }
 
-  /** Builds, starts the pools and binds the server. Closes what it built if a step fails. */
-  static async create(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  /** The bound admin HTTP port; undefined when the admin listener is disabled. */
+  get adminPort(): number | undefined {
+    return this.admin?.port;
+  }
+
+  /** Builds, starts the pools and binds the servers. Closes what it built if a step fails. */
+  static async create(config: GatewayConfig, logger: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
+    const telemetry = Telemetry.create(config.telemetry, {
+      prometheus: config.admin.port !== -1,
+      ...opts.telemetry,
+      logger,
+    });
     // The server is built after the clusters; health changes reach it through this late binding.
     let onServingChange: (cluster: string, serving: boolean) => void = () => {};
     const clusters = new ClusterRegistry(
       Object.entries(config.clusters).map(([name, c]) => {
-        const primary = buildBackend(name, c, c.primary, 'primary', logger);
-        const replicas = c.replicas.map((r) => buildBackend(name, c, r, 'replica', logger));
+        const primary = buildBackend(name, c, c.primary, 'primary', logger, telemetry);
+        const replicas = c.replicas.map((r) => buildBackend(name, c, r, 'replica', logger, telemetry));
         const byName = new Map([primary, ...replicas].map((b) => [b.name, b]));
         const monitor = new HealthMonitor({
           backends: [primary, ...replicas].map((b) => ({ name: b.name, role: b.role })),
@@ -114,11 +142,13 @@ export class Gateway {
       }),
     );
     const sessions = new SessionRegistry();
+    telemetry.observe({ clusters: () => clusters.all(), sessionCounts: () => sessions.counts() });
     // Classification runs on every call: cache it per SQL text.
     const classifier = new StatementClassifier();
+    let server: GatewayServer | undefined;
     try {
       clusters.start();
-      const server = await GatewayServer.create({
+      server = await GatewayServer.create({
         host: config.server.host,
         port: config.server.port,
         maxReceiveMessageBytes: config.server.maxReceiveMessageBytes,
@@ -131,23 +161,39 @@ export class Gateway {
           sessions,
           limits: { ...config.limits, classify: (sql) => classifier.classify(sql) },
           transactions: config.transactions,
-          onError: (method, err) => {
+          telemetry,
+          onError: (method, err, trace) => {
             const e = GatewayError.from(err);
+            const fields = trace.logFields();
             // Server messages can echo values: log codes and reasons only.
             logger.info(
-              { method, code: e.code, reason: e.reason, errno: e.mysqlErrno, sqlState: e.sqlState },
+              {
+                ...fields,
+                method,
+                code: e.code,
+                reason: e.reason,
+                errno: e.mysqlErrno,
+                sqlState: e.sqlState,
+              },
               'call failed',
             );
             if (e.code === Code.INTERNAL)
-              logger.error({ method, stack: (e.cause as Error | undefined)?.stack }, 'internal error');
+              logger.error(
+                { ...fields, method, stack: (e.cause as Error | undefined)?.stack },
+                'internal error',
+              );
           },
         },
       });
-      onServingChange = (cluster, serving) => server.setClusterServing(cluster, serving);
-      for (const c of clusters.all()) server.setClusterServing(c.name, c.serving);
-      return new Gateway(config, clusters, sessions, server, logger);
+      const grpc = server;
+      onServingChange = (cluster, serving) => grpc.setClusterServing(cluster, serving);
+      for (const c of clusters.all()) grpc.setClusterServing(c.name, c.serving);
+      const admin = await startAdmin(config, clusters, telemetry, logger);
+      return new Gateway(config, clusters, sessions, grpc, admin, telemetry, logger);
     } catch (err) {
+      await server?.close(0);
       await clusters.close();
+      await telemetry.close();
       throw err;
     }
   }
@@ -156,10 +202,33 @@ export class Gateway {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.logger.info('shutting down');
+      await this.admin?.close();
       await this.server.close(this.config.server.shutdownGraceMs);
       await this.clusters.close();
+      await this.telemetry.close();
       this.logger.info('stopped');
     })();
     return this.closing;
   }
+}
+
+/** Binds the admin HTTP listener (unless `admin.port` is -1) with its health and metrics routes. */
+async function startAdmin(
+  config: GatewayConfig,
+  clusters: ClusterRegistry,
+  telemetry: Telemetry,
+  logger: Logger,
+): Promise<AdminHttpServer | undefined> {
+  if (config.admin.port === -1) return undefined;
+  const admin = await AdminHttpServer.create({
+    host: config.admin.host,
+    port: config.admin.port,
+    onError: (path, err) =>
+      logger.error({ path, stack: (err as Error | undefined)?.stack }, 'admin request failed'),
+  });
+  addHealthRoutes(admin, () => clusters.all());
+  const metrics = telemetry.prometheusHandler;
+  if (metrics !== undefined) admin.route('/metrics', metrics);
+  logger.info({ admin: `${config.admin.host}:${admin.port}`, paths: admin.paths }, 'admin HTTP listening');
+  return admin;
 }

@@ -5,11 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { backendSettings, Gateway } from './gateway.js';
 import { ConfigError, type GatewayConfig, loadConfig, redactedConfig } from './config/index.js';
 import { Connector } from './backend/connector.js';
 import { GatewayError } from './errors.js';
-import { createLogger } from './telemetry/logger.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
 
 const HELP = `Usage: mysql-grpc-gateway [options]
 
@@ -55,6 +56,25 @@ async function checkBackends(config: GatewayConfig): Promise<boolean> {
   return ok;
 }
 
+/**
+ * Sends OpenTelemetry's own warnings and errors (a collector that cannot be reached, an export
+ * that failed) to the log. Process-global, hence here in the composition root.
+ */
+function routeOpenTelemetryDiagnostics(logger: Logger): void {
+  const log = (message: string, ...args: unknown[]) =>
+    logger.warn(
+      {
+        component: 'opentelemetry',
+        errors: args.filter((a): a is Error => a instanceof Error).map((a) => a.message),
+      },
+      message,
+    );
+  diag.setLogger(
+    { error: log, warn: log, info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -91,10 +111,12 @@ async function main(): Promise<number> {
   if (values['check-config']) return (await checkBackends(config)) ? 0 : 1;
 
   const logger = createLogger({ level: config.log.level });
-  const gateway = await Gateway.create(config, logger);
+  routeOpenTelemetryDiagnostics(logger);
+  const gateway = await Gateway.create(config, logger, { telemetry: { serviceVersion: version() } });
   logger.info(
     {
       address: `${config.server.host}:${gateway.port}`,
+      ...(gateway.adminPort === undefined ? {} : { admin: `${config.admin.host}:${gateway.adminPort}` }),
       clusters: Object.keys(config.clusters),
       profile: config.profile,
     },

@@ -8,6 +8,7 @@ import type { Lease } from '../pool/lease.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolEvent } from '../pool/pool-events.js';
 import type { PoolOptions } from '../pool/pool-options.js';
+import type { CallTrace } from '../telemetry/call-trace.js';
 import type { DbConnection, RowSink, StatementOutcome } from './connection.js';
 
 /** A statement ready to send: SQL with `?` placeholders and the driver's bind params. */
@@ -16,6 +17,8 @@ export interface BoundStatement {
   readonly params: readonly unknown[];
   /** The same statement with literals instead of placeholders (text-protocol fallback). */
   readonly textSql?: () => string;
+  /** From the classifier, for the statement's span; the gateway's own statements have none. */
+  readonly info?: { readonly operation: string; readonly summary: string };
 }
 import { type BackendSettings, Connector, type ConnectorDeps } from './connector.js';
 
@@ -28,6 +31,8 @@ export interface StatementContext {
   readonly deadline?: number | undefined;
   /** Fires when the caller cancels or the deadline passes; its `reason` is a GatewayError. */
   readonly signal: AbortSignal;
+  /** The call's trace: statement spans, pool waits and routing are reported to it. */
+  readonly trace?: CallTrace | undefined;
 }
 
 /** Options for {@link Backend}. */
@@ -117,6 +122,7 @@ export class Backend {
       if (counted) this.inFlight--;
       counted = false;
     };
+    const started = performance.now();
     try {
       for (;;) {
         const lease = await this.pool.acquire({ deadline: ctx.deadline, signal: ctx.signal });
@@ -124,6 +130,7 @@ export class Backend {
           lease.destroy(lease.resource.brokenCause);
           continue;
         }
+        ctx.trace?.poolAcquired(this.pool.options.name, performance.now() - started);
         return {
           resource: lease.resource,
           acquiredAt: lease.acquiredAt,
@@ -174,12 +181,19 @@ export class Backend {
       ctx.signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => {});
+    const span = ctx.trace?.statement(this, conn, stmt);
     try {
-      const running = conn.run(stmt.sql, stmt.params, sink, {
+      const textSql = stmt.textSql;
+      const running = conn.run(span ? span.sql(stmt.sql) : stmt.sql, stmt.params, sink, {
         maxStatementTimeSec,
-        ...(stmt.textSql ? { textSql: stmt.textSql } : {}),
+        ...(textSql ? { textSql: span ? span.lazySql(textSql) : textSql } : {}),
       });
-      return await Promise.race([running, aborted]);
+      const outcome = await Promise.race([running, aborted]);
+      span?.end(outcome.rowCount);
+      return outcome;
+    } catch (err) {
+      span?.fail(GatewayError.from(err));
+      throw err;
     } finally {
       if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
     }

@@ -5,6 +5,7 @@
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import type { StatementContext } from '../backend/backend.js';
 import { errors } from '../errors.js';
+import type { CallTrace } from '../telemetry/call-trace.js';
 
 /** A call's context and the function that releases its timer. */
 export interface CallScope {
@@ -12,8 +13,8 @@ export interface CallScope {
   dispose(): void;
 }
 
-/** Builds the context of `call`. Call `dispose()` when the call ends. */
-export function callScope(call: ServerSurfaceCall): CallScope {
+/** Builds the context of `call`, traced by `trace`. Call `dispose()` when the call ends. */
+export function callScope(call: ServerSurfaceCall, trace?: CallTrace): CallScope {
   const controller = new AbortController();
   const raw = call.getDeadline();
   const deadlineMs = raw instanceof Date ? raw.getTime() : Number(raw);
@@ -34,8 +35,10 @@ export function callScope(call: ServerSurfaceCall): CallScope {
       controller.abort(errors.cancelled('CANCELLED', 'the client cancelled the call'));
   };
   call.once('cancelled', onCancel);
+  // A client that cancels before the handler runs never fires 'cancelled' for it: check the flag.
+  if (call.cancelled) onCancel();
   return {
-    ctx: { deadline, signal: controller.signal },
+    ctx: { deadline, signal: controller.signal, trace },
     dispose: () => {
       if (timer) clearTimeout(timer);
       call.removeListener('cancelled', onCancel);

@@ -17,7 +17,8 @@ export interface ExecuteRequestMessage {
 export function executeHandler(deps: HandlerDeps) {
   return (call: ServerUnaryCall<ExecuteRequestMessage, unknown>, callback: sendUnaryData<unknown>): void => {
     const started = process.hrtime.bigint();
-    const scope = callScope(call);
+    const trace = deps.telemetry.startCall('Execute', call.metadata);
+    const scope = callScope(call, trace);
     const req = call.request;
     runExecute(
       deps.clusters,
@@ -27,6 +28,7 @@ export function executeHandler(deps: HandlerDeps) {
     ).then(
       (t) => {
         scope.dispose();
+        trace.end();
         callback(null, {
           affected_rows: String(t.affectedRows),
           last_insert_id: t.lastInsertId,
@@ -39,7 +41,8 @@ export function executeHandler(deps: HandlerDeps) {
       },
       (err: unknown) => {
         scope.dispose();
-        deps.onError('Execute', err);
+        trace.end(err);
+        deps.onError('Execute', err, trace);
         callback(toStatus(err));
       },
     );

@@ -3,6 +3,7 @@ import type { ClusterRegistry } from '../routing/cluster.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { SessionLimits } from '../session/single-statement.js';
 import type { TransactionSettings } from '../session/transaction-session.js';
+import type { CallTrace, CallTracer } from '../telemetry/call-trace.js';
 
 /** Dependencies of the RPC handlers. */
 export interface HandlerDeps {
@@ -10,6 +11,8 @@ export interface HandlerDeps {
   readonly sessions: SessionRegistry;
   readonly limits: SessionLimits & { readonly defaultRowsPerBatch: number };
   readonly transactions: TransactionSettings;
-  /** Reports a failed call (logs/metrics); must not throw. */
-  readonly onError: (method: string, err: unknown) => void;
+  /** Starts each call's trace (`Telemetry`, or `NOOP_CALL_TRACER`). */
+  readonly telemetry: CallTracer;
+  /** Reports a failed call (logs); must not throw. */
+  readonly onError: (method: string, err: unknown, trace: CallTrace) => void;
 }

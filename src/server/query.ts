@@ -28,7 +28,8 @@ export function readPreferenceOf(name: string | undefined): ReadPreference | und
 export function queryHandler(deps: HandlerDeps) {
   return (call: ServerWritableStream<QueryRequestMessage, unknown>): void => {
     const started = process.hrtime.bigint();
-    const scope = callScope(call);
+    const trace = deps.telemetry.startCall('Query', call.metadata);
+    const scope = callScope(call, trace);
     const req = call.request;
     runQuery(
       deps.clusters,
@@ -62,11 +63,13 @@ export function queryHandler(deps: HandlerDeps) {
             elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
           },
         });
+        trace.end();
         call.end();
       },
       (err: unknown) => {
         scope.dispose();
-        deps.onError('Query', err);
+        trace.end(err);
+        deps.onError('Query', err, trace);
         call.emit('error', toStatus(err));
       },
     );

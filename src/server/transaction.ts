@@ -9,7 +9,8 @@ import { toStatus } from './status.js';
 /** Builds the Transaction handler. */
 export function transactionHandler(deps: HandlerDeps) {
   return (call: ServerDuplexStream<TransactionRequestInput, unknown>): void => {
-    const scope = callScope(call);
+    const trace = deps.telemetry.startCall('Transaction', call.metadata);
+    const scope = callScope(call, trace);
     let ended = false;
     const session = new TransactionSession(
       deps.clusters,
@@ -23,8 +24,9 @@ export function transactionHandler(deps: HandlerDeps) {
           if (ended) return;
           ended = true;
           scope.dispose();
+          trace.end(err);
           if (err) {
-            deps.onError('Transaction', err);
+            deps.onError('Transaction', err, trace);
             call.emit('error', toStatus(err));
           } else {
             call.end();

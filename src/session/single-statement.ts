@@ -83,7 +83,7 @@ export function statementScope(ctx: StatementContext): {
 } {
   const local = new AbortController();
   const signal = AbortSignal.any([ctx.signal, local.signal]);
-  return { ctx: { deadline: ctx.deadline, signal }, abort: (err) => local.abort(err) };
+  return { ctx: { deadline: ctx.deadline, signal, trace: ctx.trace }, abort: (err) => local.abort(err) };
 }
 
 /** Clamps a client's batch size request to the configured bounds. */
@@ -159,6 +159,7 @@ export async function runQuery(
     maxStalenessMs: input.maxStalenessMs,
   };
   let route = cluster.routeRead(read);
+  ctx.trace?.routed(route);
   let sentAnything = false;
   const tracking: ResultWriter = {
     metadata: (columns) => {
@@ -179,11 +180,14 @@ export async function runQuery(
       if (!isConnectionFailure(e)) throw e;
       cluster.reportConnectionError(route.backend, e);
       if (attempt > 1 || !stmt.info.readOnly || sentAnything || ctx.signal.aborted) throw e;
+      const failed = route.backend;
       try {
-        route = cluster.routeRead(read, route.backend);
+        route = cluster.routeRead(read, failed);
       } catch {
         throw e;
       }
+      ctx.trace?.retry(attempt + 1, failed, e);
+      ctx.trace?.routed(route);
     }
   }
 }
@@ -212,6 +216,7 @@ async function runQueryOn(
       // Read-your-writes: this replica has not caught up with the caller's write yet.
       endLease(lease, false);
       backend = cluster.primary;
+      ctx.trace?.routed({ backend, reason: 'replica has not applied the consistency token: primary' });
       lease = await backend.acquire(ctx);
     }
   }
@@ -225,6 +230,7 @@ async function runQueryOn(
   try {
     const outcome = await backend.run(lease.resource, stmt, batcher, scope.ctx);
     batcher.finish();
+    ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
     return {
       rowCount: outcome.rowCount,
       warningCount: outcome.header?.warningStatus ?? 0,
@@ -249,7 +255,9 @@ export async function runExecute(
 ): Promise<ExecuteTotals> {
   const cluster = clusters.get(input.cluster);
   const stmt = checkStatement(input.sql, input.params, limits, 'execute');
-  const backend = cluster.routeWrite().backend;
+  const route = cluster.routeWrite();
+  ctx.trace?.routed(route);
+  const backend = route.backend;
   const lease = await backend.acquire(ctx).catch((err: unknown) => {
     const e = GatewayError.from(err);
     if (isConnectionFailure(e)) cluster.reportConnectionError(backend, e);

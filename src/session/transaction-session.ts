@@ -5,7 +5,8 @@
  *
  * States (illegal transitions throw):
  *   awaitingBegin -> beginning -> open -> finishing -> ended
- *   any state -> ended (abort)
+ *   beginning -> finishing (begin failed after a connection was leased)
+ *   any state -> ended
  */
 import type { Backend, StatementContext } from '../backend/backend.js';
 import type { DbConnection } from '../backend/connection.js';
@@ -30,7 +31,7 @@ export type TransactionState = 'awaitingBegin' | 'beginning' | 'open' | 'finishi
 
 const TRANSITIONS: Record<TransactionState, readonly TransactionState[]> = {
   awaitingBegin: ['beginning', 'ended'],
-  beginning: ['open', 'ended'],
+  beginning: ['open', 'finishing', 'ended'],
   open: ['finishing', 'ended'],
   finishing: ['ended'],
   ended: [],
@@ -118,6 +119,12 @@ export interface TransactionObserver {
   ended(session: TransactionSession, outcome: 'committed' | 'rolledBack' | 'aborted'): void;
 }
 
+/** The rollback statement, sent whatever the call's state. */
+const ROLLBACK = { sql: 'ROLLBACK', params: [] } as const;
+
+/** A signal that never fires (statements that must run even after the caller left). */
+const NEVER_ABORTED = new AbortController().signal;
+
 /** Requests queued beyond this pause reading from the client. */
 const MAX_QUEUED = 256;
 
@@ -152,12 +159,14 @@ export class TransactionSession {
     this.ctx = {
       deadline: callCtx.deadline,
       signal: AbortSignal.any([callCtx.signal, this.internal.signal]),
+      trace: callCtx.trace,
     };
     this.idleTimeoutMs = settings.idleTimeoutMs;
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
-    this.ctx.signal.addEventListener('abort', () => this.onAbort(), { once: true });
+    if (this.ctx.signal.aborted) queueMicrotask(() => this.onAbort());
+    else this.ctx.signal.addEventListener('abort', () => this.onAbort(), { once: true });
     this.armIdleTimer();
   }
 
@@ -235,7 +244,12 @@ export class TransactionSession {
           this.inputPaused = false;
           this.output.resumeInput();
         }
-        await this.handle(req);
+        try {
+          await this.handle(req);
+        } catch (err) {
+          // A bug must not wedge the stream or its connection: end it, rolling back.
+          await this.finish(GatewayError.from(err));
+        }
       }
       if (
         this.halfClosed &&
@@ -310,7 +324,9 @@ export class TransactionSession {
     try {
       const cluster = this.clusters.get(begin.cluster);
       const readOnly = begin.read_only === true;
-      this.backend = readOnly ? cluster.routeRead({ readOnly: true }).backend : cluster.routeWrite().backend;
+      const route = readOnly ? cluster.routeRead({ readOnly: true }) : cluster.routeWrite();
+      this.ctx.trace?.routed(route);
+      this.backend = route.backend;
       lease = await this.backend.acquire(this.ctx);
     } catch (err) {
       return this.finish(GatewayError.from(err));
@@ -393,6 +409,7 @@ export class TransactionSession {
       try {
         const outcome = await backend.run(conn, stmt, batcher, scope.ctx);
         batcher.finish();
+        this.ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
         this.output.send({
           request_id: id,
           done: {
@@ -483,10 +500,14 @@ export class TransactionSession {
   /** Rolls back on the pinned connection; a connection that cannot roll back is poisoned (the server rolls back on disconnect). */
   private async rollbackConnection(): Promise<void> {
     const lease = this.lease;
-    if (!lease || lease.resource.broken) return;
+    if (!lease || lease.resource.broken || !this.backend) return;
     try {
-      // Not bound by the call's signal: the rollback must happen even when the caller has gone.
-      await lease.resource.run('ROLLBACK', [], undefined);
+      // Not bound by the call's signal or deadline: the rollback must happen even when the
+      // caller has gone.
+      await this.backend.run(lease.resource, ROLLBACK, undefined, {
+        signal: NEVER_ABORTED,
+        trace: this.ctx.trace,
+      });
     } catch (err) {
       lease.resource.poison(err);
     }
@@ -508,6 +529,7 @@ export class TransactionSession {
       );
     }
     this.observer?.ended(this, outcome);
+    this.ctx.trace?.transactionEnded(outcome);
     this.resolveFinished();
     return true;
   }
@@ -525,7 +547,8 @@ export class TransactionSession {
     // A running statement is killed by Backend.run through the same signal; once the pump has
     // settled (it stops at the abort), roll back whatever is still open.
     const reason = GatewayError.from(this.ctx.signal.reason);
-    void this.current.then(() => this.finish(reason));
+    const finish = () => this.finish(reason);
+    void this.current.then(finish, finish);
   }
 
   private inBandError(id: string, e: GatewayError): void {

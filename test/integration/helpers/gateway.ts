@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../../src/config/index.js';
-import { Gateway } from '../../../src/gateway.js';
+import { Gateway, type GatewayOptions } from '../../../src/gateway.js';
 import { createLogger } from '../../../src/telemetry/logger.js';
 import { ensureSandbox, sandbox, waitFor } from '../../helpers/sandbox.js';
 import { connectClient, type GatewayStub } from './client.js';
@@ -56,8 +56,14 @@ export function sandboxClusterConfig(opts: { replicas?: boolean } = {}): Record<
   };
 }
 
-/** Starts a gateway; `overrides` are merged into the generated config file. */
-export async function startGateway(overrides: Record<string, unknown> = {}): Promise<TestGateway> {
+/**
+ * Starts a gateway; `overrides` are merged into the generated config file, `options` go to
+ * `Gateway.create` (e.g. in-memory telemetry exporters).
+ */
+export async function startGateway(
+  overrides: Record<string, unknown> = {},
+  options: GatewayOptions = {},
+): Promise<TestGateway> {
   await ensureSandbox();
   const dir = mkdtempSync(join(tmpdir(), 'gw-test-'));
   const file = join(dir, 'gateway.json');
@@ -78,7 +84,7 @@ export async function startGateway(overrides: Record<string, unknown> = {}): Pro
     },
   });
   const logger = createLogger({ level: config.log.level, destination });
-  const gateway = await Gateway.create(config, logger);
+  const gateway = await Gateway.create(config, logger, options);
   const clients: GatewayStub[] = [];
   const newClient = () => {
     const c = connectClient(gateway.port);

@@ -9,7 +9,9 @@ import { load, tempDir, writeFiles } from './helpers.js';
 const deployDir = fileURLToPath(new URL('../../../../deploy/', import.meta.url));
 
 test('the Kubernetes ConfigMap holds a valid production config', async (t) => {
-  const docs = parseAllDocuments(await readFile(join(deployDir, 'k8s/gateway.yaml'), 'utf8')).map((d) => d.toJS());
+  const docs = parseAllDocuments(await readFile(join(deployDir, 'k8s/gateway.yaml'), 'utf8')).map((d) =>
+    d.toJS(),
+  );
   const configMap = docs.find((d) => d.kind === 'ConfigMap');
   const root = await tempDir(t);
   const text = String(configMap.data['gateway.yaml']).replaceAll('/run/secrets/mysql/', `${root}/secrets/`);
@@ -26,7 +28,10 @@ test('the Kubernetes ConfigMap holds a valid production config', async (t) => {
 
 test('the Docker Compose gateway config is valid', async (t) => {
   const root = await tempDir(t);
-  const text = (await readFile(join(deployDir, 'compose/gateway.yaml'), 'utf8')).replaceAll('/run/secrets/', `${root}/secrets/`);
+  const text = (await readFile(join(deployDir, 'compose/gateway.yaml'), 'utf8')).replaceAll(
+    '/run/secrets/',
+    `${root}/secrets/`,
+  );
   await writeFiles(root, { 'gateway.yaml': text, 'secrets/mysql_gateway_password': 'pw\n' });
   const config = await load({ argv: ['--config', join(root, 'gateway.yaml')] });
   t.truthy(config.clusters.default?.primary.host);
