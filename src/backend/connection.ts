@@ -83,6 +83,8 @@ export class DbConnection {
    * on the connection, not on an event-style command, which would otherwise wait forever.
    */
   private failInflight: ((err: unknown) => void) | undefined;
+  /** Reading is paused (flow control). mysql2 cannot start a command on a paused connection. */
+  private paused = false;
 
   constructor(
     private readonly conn: Mysql2Connection,
@@ -148,6 +150,9 @@ export class DbConnection {
     sink: RowSink | undefined,
   ): Promise<StatementOutcome> {
     if (this.broken) return Promise.reject(this.brokenError());
+    // A statement left the connection paused (its client was slow when its last rows went out):
+    // a command issued now would never start.
+    if (this.paused) this.resume();
     return new Promise<StatementOutcome>((resolve, reject) => {
       const base = protocol === 'binary' ? BINARY_RESULT_OPTIONS : TEXT_RESULT_OPTIONS;
       const options = { ...base, sql, values: params.length > 0 ? params : undefined };
@@ -205,11 +210,14 @@ export class DbConnection {
 
   /** Stops reading from the socket (the server blocks once the TCP window fills). */
   pause(): void {
+    this.paused = true;
     this.conn.pause();
   }
 
   /** Resumes reading from the socket. */
   resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
     this.conn.resume();
   }
 
@@ -239,7 +247,7 @@ export class DbConnection {
     this.closed = true;
     if (this.brokenReason !== undefined) {
       if (this.beforeClose) await withTimeout(this.beforeClose, 2000);
-      this.conn.destroy();
+      this.hardClose();
       return;
     }
     return new Promise<void>((resolve) => {
@@ -258,7 +266,17 @@ export class DbConnection {
   /** Closes the socket at once. */
   destroy(): void {
     this.closed = true;
+    this.hardClose();
+  }
+
+  /**
+   * mysql2's destroy() only ends the socket gracefully; a server blocked writing to a paused
+   * socket would then hold the connection (and its statement, as `Killed`) until
+   * net_write_timeout. Destroying the socket itself resets it at once.
+   */
+  private hardClose(): void {
     this.conn.destroy();
+    (this.conn as unknown as { stream?: { destroy(): void } }).stream?.destroy();
   }
 
   private brokenError(): GatewayError {
@@ -269,6 +287,7 @@ export class DbConnection {
 
   private simple(start: (cb: (err: unknown) => void) => void): Promise<void> {
     if (this.broken) return Promise.reject(this.brokenError());
+    if (this.paused) this.resume();
     return new Promise<void>((resolve, reject) => {
       start((err) => {
         if (err) {

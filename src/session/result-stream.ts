@@ -119,7 +119,8 @@ export class ResultBatcher implements RowSink {
       this.sentMetadata = true;
       this.writer.metadata([]);
     }
-    this.flush();
+    // The statement is complete: never pause now, the next command could not start.
+    this.flush(false);
   }
 
   /** Drops pending rows and timers (the statement failed). */
@@ -129,12 +130,12 @@ export class ResultBatcher implements RowSink {
     this.batch = [];
   }
 
-  private flush(): void {
+  private flush(mayPause = true): void {
     if (this.batch.length === 0) return;
     const rows = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    if (!this.writer.rows(rows) && !this.paused) {
+    if (!this.writer.rows(rows) && mayPause && !this.paused) {
       this.paused = true;
       this.conn.pause();
       this.writer.onceDrain(() => {
