@@ -74,13 +74,20 @@ async function prepareData(): Promise<void> {
   await conn.end();
 }
 
-function directPool(limit: number) {
-  return mysql.createPool({
+/** The direct baseline connects as the gateway does: same account, same database. */
+function directOptions() {
+  return {
     host: sandbox.host,
     port: sandbox.primaryPort,
     user: sandbox.gatewayUser,
     password: sandbox.gatewayPassword(),
     database: 'gwtest',
+  };
+}
+
+function directPool(limit: number) {
+  return mysql.createPool({
+    ...directOptions(),
     connectionLimit: limit,
     supportBigNumbers: true,
     bigNumberStrings: true,
@@ -186,13 +193,7 @@ async function unary(gw: GatewayProcess, dir: string): Promise<void> {
 /** (b) point selects pipelined over one read-only Transaction stream. */
 async function pipelined(gw: GatewayProcess): Promise<void> {
   const depth = 16;
-  const conn = await mysql.createConnection({
-    host: sandbox.host,
-    port: sandbox.primaryPort,
-    user: sandbox.gatewayUser,
-    password: sandbox.gatewayPassword(),
-    database: 'gwtest',
-  });
+  const conn = await mysql.createConnection(directOptions());
   await conn.execute(POINT_SQL, [1]);
   const direct = await closedLoop(depth, () => conn.execute(POINT_SQL, [randomId()]));
   await conn.end();
@@ -251,13 +252,7 @@ async function pipelined(gw: GatewayProcess): Promise<void> {
 /** (c) streaming 1,000,000 rows as fast as the client reads. */
 async function streaming(gw: GatewayProcess): Promise<void> {
   const sql = 'SELECT id, k, c, pad FROM sbtest_stream';
-  const conn = mysqlCore.createConnection({
-    host: sandbox.host,
-    port: sandbox.primaryPort,
-    user: sandbox.gatewayUser,
-    password: sandbox.gatewayPassword(),
-    database: 'gwtest',
-  });
+  const conn = mysqlCore.createConnection(directOptions());
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const t0 = process.hrtime.bigint();
@@ -353,13 +348,7 @@ async function fanIn(gw: GatewayProcess): Promise<void> {
     note: `${gwRes.errors} errors`,
   });
   const directRes = await measure(async () => {
-    const conn = await mysql.createConnection({
-      host: sandbox.host,
-      port: sandbox.primaryPort,
-      user: sandbox.gatewayUser,
-      password: sandbox.gatewayPassword(),
-      database: 'gwtest',
-    });
+    const conn = await mysql.createConnection(directOptions());
     try {
       await conn.beginTransaction();
       await conn.execute(POINT_SQL, [randomId()]);
