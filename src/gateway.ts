@@ -125,7 +125,9 @@ export class Gateway {
           settings: c.healthCheck,
           maxReplicaLagMs: c.maxReplicaLagMs,
           onChange: (backend, prev, next, health) => {
-            logger.warn(
+            // Recovering (and replicas coming up at start) is good news: info; losing one: warn.
+            const level = next === 'healthy' ? 'info' : 'warn';
+            logger[level](
               { cluster: name, backend, from: prev, to: next, lagMs: health.lagMs, error: health.lastError },
               'backend health changed',
             );
