@@ -258,12 +258,9 @@ export async function runExecute(
   const route = cluster.routeWrite();
   ctx.trace?.routed(route);
   const backend = route.backend;
-  const lease = await backend.acquire(ctx).catch((err: unknown) => {
-    const e = GatewayError.from(err);
-    if (isConnectionFailure(e)) cluster.reportConnectionError(backend, e);
-    throw e;
-  });
+  let lease: Lease<DbConnection> | undefined;
   try {
+    lease = await backend.acquire(ctx);
     const outcome = await backend.run(lease.resource, stmt, undefined, ctx);
     return headerTotals(outcome.header as OkHeader | undefined, backend.name);
   } catch (err) {
@@ -272,7 +269,7 @@ export async function runExecute(
     if (isConnectionFailure(e)) cluster.reportConnectionError(backend, e);
     throw e;
   } finally {
-    endLease(lease, stmt.info.sessionState);
+    if (lease) endLease(lease, stmt.info.sessionState);
   }
 }
 
