@@ -224,6 +224,10 @@ export const errors = {
   deadlineExceeded: (reason: string, message: string) =>
     new GatewayError(Code.DEADLINE_EXCEEDED, reason, message),
   cancelled: (reason: string, message: string) => new GatewayError(Code.CANCELLED, reason, message),
+  unauthenticated: (reason: string, message: string) =>
+    new GatewayError(Code.UNAUTHENTICATED, reason, message),
+  permissionDenied: (reason: string, message: string) =>
+    new GatewayError(Code.PERMISSION_DENIED, reason, message),
 };
 
 /** The MySQL → gRPC table as markdown, for README.md (a unit test keeps README in sync). */

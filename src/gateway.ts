@@ -5,6 +5,9 @@
  */
 import { AdminHttpServer } from './admin-http/admin-http-server.js';
 import { addHealthRoutes } from './admin-http/health-routes.js';
+import { adminPageAuthorizer, isLoopback } from './auth/admin-pages.js';
+import { Authenticator } from './auth/authenticator.js';
+import { CallGuard } from './auth/call-guard.js';
 import { Backend, type BackendRole } from './backend/backend.js';
 import type { BackendSettings } from './backend/connector.js';
 import type { BackendConfig, ClusterConfig } from './config/cluster-schema.js';
@@ -13,6 +16,7 @@ import { Code, GatewayError } from './errors.js';
 import { Cluster, ClusterRegistry } from './routing/cluster.js';
 import { HealthMonitor } from './routing/health-monitor.js';
 import { mysqlProbe } from './routing/mysql-probe.js';
+import { serverCredentials } from './server/credentials.js';
 import { GatewayServer } from './server/gateway-server.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { StatementClassifier } from './sql/classify.js';
@@ -147,10 +151,13 @@ export class Gateway {
     telemetry.observe({ clusters: () => clusters.all(), sessionCounts: () => sessions.counts() });
     // Classification runs on every call: cache it per SQL text.
     const classifier = new StatementClassifier();
+    const guard = new CallGuard(config.auth.enabled ? new Authenticator(config.auth) : undefined);
+    warnAboutSecurity(config, logger);
     let server: GatewayServer | undefined;
     try {
       clusters.start();
       server = await GatewayServer.create({
+        credentials: serverCredentials(config.server.tls),
         host: config.server.host,
         port: config.server.port,
         maxReceiveMessageBytes: config.server.maxReceiveMessageBytes,
@@ -159,6 +166,7 @@ export class Gateway {
         keepaliveTimeMs: config.server.keepaliveTimeMs,
         keepaliveTimeoutMs: config.server.keepaliveTimeoutMs,
         deps: {
+          guard,
           clusters,
           sessions,
           limits: { ...config.limits, classify: (sql) => classifier.classify(sql) },
@@ -190,7 +198,7 @@ export class Gateway {
       const grpc = server;
       onServingChange = (cluster, serving) => grpc.setClusterServing(cluster, serving);
       for (const c of clusters.all()) grpc.setClusterServing(c.name, c.serving);
-      const admin = await startAdmin(config, clusters, telemetry, logger);
+      const admin = await startAdmin(config, clusters, guard, telemetry, logger);
       return new Gateway(config, clusters, sessions, grpc, admin, telemetry, logger);
     } catch (err) {
       await server?.close(0);
@@ -214,10 +222,38 @@ export class Gateway {
   }
 }
 
+/** Says loudly what the configuration leaves open: no authentication, tokens over plaintext. */
+function warnAboutSecurity(config: GatewayConfig, logger: Logger): void {
+  const { auth, server, admin } = config;
+  if (!auth.enabled) {
+    logger.warn(
+      { listen: `${server.host}:${server.port}`, admin: `${admin.host}:${admin.port}` },
+      'AUTHENTICATION IS OFF (auth.enabled: false): anyone who can reach the gateway can run any ' +
+        'statement on every cluster and read its status. Use this only on a private machine.',
+    );
+    return;
+  }
+  const principals = Object.values(auth.principals);
+  if (principals.length === 0) {
+    logger.warn('authentication is on but auth.principals is empty: every call will fail UNAUTHENTICATED');
+  }
+  if (
+    server.tls.cert === '' &&
+    !isLoopback(server.host) &&
+    principals.some((p) => p.tokenSha256.length > 0)
+  ) {
+    logger.warn(
+      { listen: `${server.host}:${server.port}` },
+      'bearer tokens will cross the network in plaintext: set server.tls.cert and server.tls.key',
+    );
+  }
+}
+
 /** Binds the admin HTTP listener (unless `admin.port` is -1) with its health and metrics routes. */
 async function startAdmin(
   config: GatewayConfig,
   clusters: ClusterRegistry,
+  guard: CallGuard,
   telemetry: Telemetry,
   logger: Logger,
 ): Promise<AdminHttpServer | undefined> {
@@ -225,6 +261,7 @@ async function startAdmin(
   const admin = await AdminHttpServer.create({
     host: config.admin.host,
     port: config.admin.port,
+    authorize: adminPageAuthorizer(guard, config.admin.host),
     onError: (path, err) =>
       logger.error({ path, stack: (err as Error | undefined)?.stack }, 'admin request failed'),
   });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { hashToken, newToken } from './auth/tokens.js';
 import { backendSettings, Gateway } from './gateway.js';
 import { ConfigError, type GatewayConfig, loadConfig, redactedConfig } from './config/index.js';
 import { Connector } from './backend/connector.js';
@@ -20,6 +21,9 @@ Options:
   --config FILE     configuration file (YAML or JSON); also GATEWAY_CONFIG
   --print-config    print the effective configuration (secrets redacted) and exit
   --check-config    validate the configuration, connect to every backend, report, exit
+  --new-token       print a new random bearer token and its SHA-256 digest (for
+                    auth.principals.<name>.tokenSha256), and exit
+  --hash-token      read a token from standard input, print its SHA-256 digest, and exit
   --version         print the version and exit
   --help            print this help and exit
 
@@ -81,6 +85,8 @@ async function main(): Promise<number> {
       config: { type: 'string' },
       'print-config': { type: 'boolean' },
       'check-config': { type: 'boolean' },
+      'new-token': { type: 'boolean' },
+      'hash-token': { type: 'boolean' },
       version: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -92,6 +98,21 @@ async function main(): Promise<number> {
   }
   if (values.version) {
     process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (values['new-token']) {
+    const token = newToken();
+    process.stdout.write(`token:       ${token}\ntokenSha256: ${hashToken(token)}\n`);
+    return 0;
+  }
+  if (values['hash-token']) {
+    // From stdin, never argv: arguments show in `ps` and shell history.
+    const token = readFileSync(0, 'utf8').trim();
+    if (token === '') {
+      process.stderr.write('--hash-token: no token on standard input\n');
+      return 2;
+    }
+    process.stdout.write(`${hashToken(token)}\n`);
     return 0;
   }
   let config: GatewayConfig;

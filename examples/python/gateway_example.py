@@ -36,23 +36,31 @@ def main():
         from mysqlgateway.v1 import gateway_pb2 as pb
         from mysqlgateway.v1 import gateway_pb2_grpc as rpc
 
-        channel = grpc.insecure_channel(target)
+        # TLS when GATEWAY_CA names the CA file; a bearer token from GATEWAY_TOKEN on every call.
+        ca = os.environ.get("GATEWAY_CA")
+        if ca:
+            with open(ca, "rb") as f:
+                channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=f.read()))
+        else:
+            channel = grpc.insecure_channel(target)
+        token = os.environ.get("GATEWAY_TOKEN")
+        md = [("authorization", f"Bearer {token}")] if token else []
         stub = rpc.GatewayStub(channel)
         table = "py_example_" + uuid.uuid4().hex[:8]
 
         # Execute: DDL and a write with params (uint64 beyond 2^63, bytes, NULL).
-        stub.Execute(pb.ExecuteRequest(sql=f"CREATE TABLE {table} (id BIGINT UNSIGNED PRIMARY KEY, note VARCHAR(20), raw VARBINARY(8))"))
+        stub.Execute(pb.ExecuteRequest(sql=f"CREATE TABLE {table} (id BIGINT UNSIGNED PRIMARY KEY, note VARCHAR(20), raw VARBINARY(8))"), metadata=md)
         res = stub.Execute(pb.ExecuteRequest(
             sql=f"INSERT INTO {table} VALUES (?, ?, ?)",
             params=[pb.Value(uint64_value=18446744073709551615), pb.Value(string_value="héllo 😀"),
                     pb.Value(bytes_value=b"\x00\xff")],
-        ))
+        ), metadata=md)
         assert res.affected_rows == 1, res
 
         # Query: metadata, rows, stats. The write's token makes a replica read see the write.
         rows, columns, stats = [], [], None
         read = pb.QueryRequest(sql=f"SELECT id, note, raw FROM {table}", consistency_token=res.consistency_token)
-        for msg in stub.Query(read):
+        for msg in stub.Query(read, metadata=md):
             kind = msg.WhichOneof("payload")
             if kind == "metadata":
                 columns = [c.name for c in msg.metadata.columns]
@@ -77,7 +85,7 @@ def main():
             yield pb.TransactionRequest(request_id="c", commit=pb.CommitRequest())
 
         seen = []
-        for resp in stub.Transaction(requests()):
+        for resp in stub.Transaction(requests(), metadata=md):
             kind = resp.WhichOneof("result")
             if kind == "error":
                 raise SystemExit(f"transaction error: {resp.error}")
@@ -87,9 +95,9 @@ def main():
         assert ("b", "begun") in seen and ("i", "executed") in seen and ("c", "committed") in seen, seen
         print(f"transaction: {' '.join(f'{r}:{k}' for r, k in seen)}")
 
-        stub.Execute(pb.ExecuteRequest(sql=f"DROP TABLE {table}"))
+        stub.Execute(pb.ExecuteRequest(sql=f"DROP TABLE {table}"), metadata=md)
         try:
-            stub.Execute(pb.ExecuteRequest(sql="SELEC 1"))
+            stub.Execute(pb.ExecuteRequest(sql="SELEC 1"), metadata=md)
             raise SystemExit("a syntax error was accepted")
         except grpc.RpcError as err:
             trailers = dict(err.trailing_metadata() or ())

@@ -2,7 +2,8 @@
  * The admin HTTP listener (`config.admin`): plain node:http on its own port, loopback by
  * default, for what operators' tools poll: `/metrics` (Prometheus), `/healthz`, `/readyz`. Routes
  * are registered by path (see {@link AdminHttpServer.route}), so further pages (e.g. `/status`)
- * plug in without touching the listener.
+ * plug in without touching the listener. Routes showing internals go through `authorize` first
+ * unless registered `public` (the health probes).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,21 @@ export interface AdminHttpServerOptions {
   readonly port: number;
   /** Called when a handler throws or rejects (a log line); must not throw. */
   readonly onError?: (path: string, err: unknown) => void;
+  /** Checks a request to a non-public route: `undefined` lets it through, else the refusal to send. */
+  readonly authorize?: (req: IncomingMessage) => AdminRefusal | undefined;
+}
+
+/** Why a request to a non-public route is refused. */
+export interface AdminRefusal {
+  /** 401 (no or bad credentials) or 403 (not an admin principal). */
+  readonly status: 401 | 403;
+  readonly message: string;
+}
+
+/** Options of {@link AdminHttpServer.route}. */
+export interface AdminRouteOptions {
+  /** Served without `authorize` (liveness and readiness probes show nothing internal). @default false */
+  readonly public?: boolean;
 }
 
 /** Lifecycle: `listening` -> `closed`. */
@@ -36,7 +52,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 /** A listening admin HTTP server. */
 export class AdminHttpServer {
-  private readonly routes = new Map<string, AdminRouteHandler>();
+  private readonly routes = new Map<string, { handler: AdminRouteHandler; public: boolean }>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -53,7 +69,7 @@ export class AdminHttpServer {
         res.writeHead(503).end();
         return;
       }
-      self.dispatch(req, res, opts.onError);
+      self.dispatch(req, res, opts);
     });
     // Admin scrapes are short; do not let a stuck client hold the process open at shutdown.
     server.keepAliveTimeout = 5_000;
@@ -78,10 +94,10 @@ export class AdminHttpServer {
    * Registers `handler` for GET and HEAD requests to `path` (exact match, query string ignored).
    * Throws if the path is taken or does not start with `/`.
    */
-  route(path: string, handler: AdminRouteHandler): void {
+  route(path: string, handler: AdminRouteHandler, opts: AdminRouteOptions = {}): void {
     if (!path.startsWith('/')) throw new TypeError(`admin route must start with "/": ${path}`);
     if (this.routes.has(path)) throw new Error(`admin route ${path} is already registered`);
-    this.routes.set(path, handler);
+    this.routes.set(path, { handler, public: opts.public === true });
   }
 
   /** Registered paths, in registration order. */
@@ -92,13 +108,13 @@ export class AdminHttpServer {
   private dispatch(
     req: IncomingMessage,
     res: ServerResponse,
-    onError: AdminHttpServerOptions['onError'],
+    { onError, authorize }: AdminHttpServerOptions,
   ): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const handler = this.routes.get(path);
-    if (handler === undefined) {
+    const route = this.routes.get(path);
+    if (route === undefined) {
       sendJson(res, 404, { error: 'not found', paths: this.paths });
       return;
     }
@@ -107,13 +123,20 @@ export class AdminHttpServer {
       sendJson(res, 405, { error: 'method not allowed' });
       return;
     }
+    const refusal = route.public ? undefined : authorize?.(req);
+    if (refusal !== undefined) {
+      if (refusal.status === 401)
+        res.setHeader('www-authenticate', 'Bearer realm="mysql-grpc-gateway admin"');
+      sendJson(res, refusal.status, { error: refusal.message });
+      return;
+    }
     const fail = (err: unknown) => {
       onError?.(path, err);
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     };
     try {
-      const out = handler(req, res);
+      const out = route.handler(req, res);
       if (out instanceof Promise) out.catch(fail);
     } catch (err) {
       fail(err);

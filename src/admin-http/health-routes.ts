@@ -41,9 +41,15 @@ export function readiness(clusters: readonly ReadinessCluster[]): Readiness {
 
 /** Registers `/healthz` and `/readyz` on `server`. */
 export function addHealthRoutes(server: AdminHttpServer, clusters: () => readonly ReadinessCluster[]): void {
-  server.route('/healthz', (_req, res: ServerResponse) => sendJson(res, 200, { status: 'ok' }));
-  server.route('/readyz', (_req, res: ServerResponse) => {
-    const r = readiness(clusters());
-    sendJson(res, r.ready ? 200 : 503, r);
+  server.route('/healthz', (_req, res: ServerResponse) => sendJson(res, 200, { status: 'ok' }), {
+    public: true,
   });
+  server.route(
+    '/readyz',
+    (_req, res: ServerResponse) => {
+      const r = readiness(clusters());
+      sendJson(res, r.ready ? 200 : 503, r);
+    },
+    { public: true },
+  );
 }

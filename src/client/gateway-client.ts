@@ -2,7 +2,13 @@
  * {@link GatewayClient}: the TypeScript client of `mysqlgateway.v1.Gateway` over one gRPC
  * channel (@grpc/grpc-js, stubs generated at run time from the package's `gateway.proto`).
  */
-import { type ClientReadableStream, credentials as grpcCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  type ClientReadableStream,
+  credentials as grpcCredentials,
+  type Interceptor,
+  InterceptingCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { abortedBySignal, GatewayClientError, StatusCode } from './errors.js';
 import { decodeExecute, type ExecuteResult, type QueryResponseIn } from './messages.js';
 import {
@@ -34,6 +40,18 @@ import { encodeParams, type SqlParam } from './values.js';
 /** Lifecycle of a client: `open` until {@link GatewayClient.close}. */
 export type GatewayClientState = 'open' | 'closed';
 
+/** Adds `authorization: Bearer <token>` to every call's metadata. */
+function bearerInterceptor(token: string): Interceptor {
+  const value = `Bearer ${token}`;
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', value);
+        next(metadata, listener);
+      },
+    });
+}
+
 /**
  * A client of one gateway address. Calls share one HTTP/2 channel; every call has a deadline
  * (`defaultDeadlineMs` unless it sets `deadlineMs`) and may take an AbortSignal.
@@ -57,11 +75,11 @@ export class GatewayClient {
   constructor(address: string, options: GatewayClientOptions = {}) {
     this.#options = compileClientOptions(options);
     const Stub = gatewayStubClass();
-    this.#stub = new Stub(
-      address,
-      this.#options.credentials ?? grpcCredentials.createInsecure(),
-      this.#options.channelOptions,
-    );
+    const token = this.#options.token;
+    this.#stub = new Stub(address, this.#options.credentials ?? grpcCredentials.createInsecure(), {
+      ...this.#options.channelOptions,
+      ...(token === undefined ? {} : { interceptors: [bearerInterceptor(token)] }),
+    });
   }
 
   /**

@@ -26,6 +26,11 @@ export interface GatewayClientOptions {
   readonly channelOptions?: ChannelOptions;
   /** How long {@link GatewayClient.connect} waits for the channel to be ready, ms. @default 10000 */
   readonly connectTimeoutMs?: number;
+  /**
+   * Bearer token sent on every call (`authorization: Bearer <token>` metadata); pair it with TLS
+   * `credentials` unless the gateway is on loopback. @default none
+   */
+  readonly token?: string;
 }
 
 /** Options every call takes. */
@@ -106,9 +111,17 @@ export interface CompiledClientOptions {
   readonly cluster: string;
   readonly channelOptions: ChannelOptions;
   readonly connectTimeoutMs: number;
+  readonly token: string | undefined;
 }
 
-const CLIENT_KEYS = ['credentials', 'defaultDeadlineMs', 'cluster', 'channelOptions', 'connectTimeoutMs'];
+const CLIENT_KEYS = [
+  'credentials',
+  'defaultDeadlineMs',
+  'cluster',
+  'channelOptions',
+  'connectTimeoutMs',
+  'token',
+];
 const CALL_KEYS = ['deadlineMs', 'signal', 'cluster'];
 const QUERY_KEYS = [
   ...CALL_KEYS,
@@ -138,6 +151,7 @@ export function compileClientOptions(opts: GatewayClientOptions = {}): CompiledC
     cluster: stringOption(opts.cluster, 'cluster') ?? '',
     channelOptions: { 'grpc.max_receive_message_length': -1, ...objectOption(opts.channelOptions) },
     connectTimeoutMs: durationOption(opts.connectTimeoutMs, 'connectTimeoutMs') ?? 10_000,
+    token: tokenOption(opts.token),
   };
 }
 
@@ -243,6 +257,15 @@ function uint32Option(value: unknown, name: string): number | undefined {
 function stringOption(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw invalidOption(`${name} must be a string`);
+  return value;
+}
+
+/** A token that can travel in an HTTP/2 header; the error never quotes it. */
+function tokenOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[\x21-\x7e]+$/.test(value)) {
+    throw invalidOption('token must be a non-empty string of printable ASCII without spaces');
+  }
   return value;
 }
 

@@ -193,7 +193,7 @@ export interface SubSchema {
 }
 
 /** A sub-schema whose keys are exactly those of `T`. */
-type SchemaFor<T> = {
+export type SchemaFor<T> = {
   readonly [K in keyof T]-?: T[K] extends readonly unknown[]
     ? ListEntry
     : T[K] extends BackendSettings

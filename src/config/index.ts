@@ -17,18 +17,26 @@ export type {
 } from './cluster-schema.js';
 export { backendSchema, clusterSchema, READ_PREFERENCES } from './cluster-schema.js';
 export { ConfigError, type ConfigIssue } from './config-error.js';
+export {
+  PRINCIPAL_NAME,
+  type PrincipalConfig,
+  type PrincipalSettings,
+  principalSchema,
+} from './principal-schema.js';
 export { type LoadConfigOptions, type LoadedConfig, loadConfig } from './load.js';
 export { PROFILE_DEFAULTS, PROFILES, type Profile, type ProfileDefaults } from './profile.js';
 export { type Redacted, redactedConfig } from './redact.js';
 export { renderConfigReference } from './reference.js';
 export type {
   AdminConfig,
+  AuthConfig,
   GatewayConfig,
   LimitsConfig,
   LogConfig,
   LogLevel,
   OtlpProtocol,
   ServerConfig,
+  ServerTlsConfig,
   TelemetryConfig,
   TransactionsConfig,
 } from './schema.js';

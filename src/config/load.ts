@@ -14,10 +14,11 @@ import { isPlainObject } from './checks.js';
 import type { BackendConfig, BackendSettings, ClusterConfig, ClusterSettings } from './cluster-schema.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { PROFILES } from './profile.js';
-import type { GatewayConfig } from './schema.js';
+import type { GatewayConfig, ServerTlsConfig } from './schema.js';
 import { Secret } from './secret.js';
 import { type Env, readTopLevel } from './top-level.js';
 import { validateClusters } from './validate-clusters.js';
+import { validatePrincipals } from './validate-principals.js';
 
 /** The loaded configuration: deep-frozen, passwords as {@link Secret}s, file paths absolute. */
 export type LoadedConfig = GatewayConfig;
@@ -59,6 +60,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const clusters = issues.some((i) => i.key === 'clusters')
     ? {}
     : validateClusters(settings.clusters, profile, baseDir, issues);
+  const principals = issues.some((i) => i.key === 'auth.principals')
+    ? {}
+    : validatePrincipals(settings.auth.principals, Object.keys(clusters), profile, issues);
+  const server = { ...settings.server, tls: await resolveServerTls(settings.server.tls, baseDir, issues) };
   if (issues.length > 0) throw new ConfigError(issues);
 
   const loaded: Record<string, ClusterConfig> = {};
@@ -66,7 +71,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     loaded[name] = await resolveCluster(cluster, `clusters.${name}`, env, issues);
   }
   if (issues.length > 0) throw new ConfigError(issues);
-  return deepFreeze({ ...settings, clusters: loaded });
+  const auth = {
+    ...settings.auth,
+    principals: Object.fromEntries(
+      Object.entries(principals).map(([name, p]) => [
+        name,
+        { ...p, tokenSha256: p.tokenSha256.map((digest) => new Secret(digest)) },
+      ]),
+    ),
+  };
+  return deepFreeze({ ...settings, server, auth, clusters: loaded });
 }
 
 function findConfigFile(argv: readonly string[], env: Env, cwd: string): ConfigSource | undefined {
@@ -123,6 +137,43 @@ async function readConfigFile(source: ConfigSource): Promise<Record<string, unkn
   if (value === null || value === undefined) return {};
   if (!isPlainObject(value)) throw ConfigError.at(origin, `${path}: must hold a mapping at the top level`);
   return value;
+}
+
+/**
+ * Makes the server's TLS files absolute (relative to the config file) and checks they can be read
+ * and come as a pair; mutual TLS needs server TLS.
+ */
+async function resolveServerTls(
+  tls: ServerTlsConfig,
+  baseDir: string,
+  issues: ConfigIssue[],
+): Promise<ServerTlsConfig> {
+  const out = {
+    cert: tls.cert === '' ? '' : resolve(baseDir, tls.cert),
+    key: tls.key === '' ? '' : resolve(baseDir, tls.key),
+    clientCa: tls.clientCa === '' ? '' : resolve(baseDir, tls.clientCa),
+  };
+  if ((out.cert === '') !== (out.key === '')) {
+    issues.push({
+      key: `server.tls.${out.cert === '' ? 'cert' : 'key'}`,
+      message: 'server.tls.cert and server.tls.key must be set together',
+    });
+  }
+  if (out.clientCa !== '' && out.cert === '') {
+    issues.push({
+      key: 'server.tls.clientCa',
+      message: 'mutual TLS needs server.tls.cert and server.tls.key',
+    });
+  }
+  for (const key of ['cert', 'key', 'clientCa'] as const) {
+    if (out[key] === '') continue;
+    try {
+      await access(out[key], constants.R_OK);
+    } catch (error) {
+      issues.push({ key: `server.tls.${key}`, message: `cannot read ${out[key]} (${errorCode(error)})` });
+    }
+  }
+  return out;
 }
 
 async function resolveCluster(

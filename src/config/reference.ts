@@ -1,10 +1,11 @@
 /**
  * The configuration reference, rendered from the schemas so README cannot drift from them: the
- * convict schema (top-level keys, with their environment variables), then the cluster and backend
- * sub-schemas.
+ * convict schema (top-level keys, with their environment variables), then the cluster, backend and
+ * principal sub-schemas.
  */
 
 import { backendSchema, clusterSchema, type Entry, isEntry, type SubSchema } from './cluster-schema.js';
+import { principalSchema } from './principal-schema.js';
 import { ByProfile, PROFILES } from './profile.js';
 import { gatewaySchema } from './schema.js';
 
@@ -28,6 +29,7 @@ export function renderConfigReference(): string {
     ...convictRows(gatewaySchema, ''),
     ...subSchemaRows(clusterSchema, CLUSTER),
     ...subSchemaRows(backendSchema, BACKEND),
+    ...subSchemaRows(principalSchema, 'auth.principals.<name>'),
   ];
   const lines = [
     '| Key | Env | Default | Description |',

@@ -10,6 +10,7 @@
 import type convict from 'convict';
 import { MAX_INT32, MAX_TIMER_MS } from './checks.js';
 import type { ClusterConfig } from './cluster-schema.js';
+import type { PrincipalConfig } from './principal-schema.js';
 import { FORMAT } from './convict-formats.js';
 import { PROFILES, type Profile } from './profile.js';
 
@@ -37,10 +38,30 @@ export interface ServerConfig {
   readonly shutdownGraceMs: number;
   /** HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS` (`grpc.max_concurrent_streams`). @default 1000 */
   readonly maxConcurrentStreamsPerConnection: number;
+  /** TLS of the gRPC listener; plaintext when `cert` is empty. */
+  readonly tls: ServerTlsConfig;
   /** Interval of server keepalive pings, ms (`grpc.keepalive_time_ms`). @default 60000 */
   readonly keepaliveTimeMs: number;
   /** Time to wait for a ping ack before closing, ms (`grpc.keepalive_timeout_ms`). @default 20000 */
   readonly keepaliveTimeoutMs: number;
+}
+
+/** TLS of the gRPC listener; mutual TLS when `clientCa` is set. */
+export interface ServerTlsConfig {
+  /** Server certificate chain file (PEM), absolute after loading; '' = plaintext. @default '' */
+  readonly cert: string;
+  /** Server private key file (PEM), absolute after loading. @default '' */
+  readonly key: string;
+  /** CA file (PEM) that client certificates must chain to; set = client certificates required. @default '' */
+  readonly clientCa: string;
+}
+
+/** Who may call: bearer tokens and client certificates mapped to principals. */
+export interface AuthConfig {
+  /** Authentication on. Off only by explicit config, with a loud warning at start. @default true */
+  readonly enabled: boolean;
+  /** Principals by name. @default {} */
+  readonly principals: Readonly<Record<string, PrincipalConfig>>;
 }
 
 /** The admin HTTP listener (health, metrics). */
@@ -113,13 +134,15 @@ export interface GatewayConfig {
   readonly limits: LimitsConfig;
   readonly transactions: TransactionsConfig;
   readonly telemetry: TelemetryConfig;
+  readonly auth: AuthConfig;
   /** Clusters by name. @default {} */
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
 }
 
-/** What convict holds: everything but `clusters` fully typed. */
-export type TopLevelSettings = Omit<GatewayConfig, 'clusters'> & {
+/** What convict holds: everything but `clusters` and `auth.principals` fully typed. */
+export type TopLevelSettings = Omit<GatewayConfig, 'clusters' | 'auth'> & {
   readonly clusters: Record<string, unknown>;
+  readonly auth: Omit<AuthConfig, 'principals'> & { readonly principals: Record<string, unknown> };
 };
 
 const MIB = 1024 * 1024;
@@ -184,6 +207,23 @@ export const gatewaySchema: convict.Schema<TopLevelSettings> = {
       1,
       MAX_INT32,
     ),
+    tls: {
+      cert: str(
+        'Server certificate chain file (PEM), relative to the config file; empty means plaintext ' +
+          '(only for loopback or a trusted network).',
+        'GATEWAY_TLS_CERT',
+        '',
+        FORMAT.string,
+      ),
+      key: str('Server private key file (PEM); needs server.tls.cert.', 'GATEWAY_TLS_KEY', '', FORMAT.string),
+      clientCa: str(
+        'CA file (PEM) client certificates must chain to; when set, every client must present a ' +
+          'certificate (mutual TLS), and its identity can name a principal (auth.principals.<name>.certIdentities).',
+        'GATEWAY_TLS_CLIENT_CA',
+        '',
+        FORMAT.string,
+      ),
+    },
     keepaliveTimeMs: ms(
       'Interval between keepalive pings the server sends, in milliseconds (grpc.keepalive_time_ms).',
       'GATEWAY_KEEPALIVE_TIME_MS',
@@ -324,6 +364,24 @@ export const gatewaySchema: convict.Schema<TopLevelSettings> = {
       'GATEWAY_TELEMETRY_METRICS_ENABLED',
       true,
     ),
+  },
+  auth: {
+    enabled: bool(
+      'Requires every Gateway and Admin call to carry credentials (a bearer token or a client ' +
+        'certificate) that map to a principal. Turning it off lets anyone who reaches the port do ' +
+        'anything, and is logged as a warning at start.',
+      'GATEWAY_AUTH_ENABLED',
+      true,
+    ),
+    principals: {
+      doc:
+        'Callers by name (letters, digits, _ and -): their credentials and what they may do. In the ' +
+        'environment, the whole map as JSON. Keys of each principal are listed below.',
+      env: 'GATEWAY_AUTH_PRINCIPALS',
+      default: {},
+      // A mapping: the loader reads it itself and validate-principals.ts checks it (see top-level.ts).
+      format: Object,
+    },
   },
   clusters: {
     doc:

@@ -23,7 +23,8 @@ import { ByProfile, type Profile } from './profile.js';
 /** Cluster names: used in requests, logs and metric labels. */
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-interface Context {
+/** What the walk needs: the profile (for profile defaults) and where problems go. */
+export interface Context {
   readonly profile: Profile;
   readonly issues: ConfigIssue[];
 }
@@ -63,7 +64,11 @@ export function validateClusters(
   return clusters;
 }
 
-function validateObject(
+/**
+ * Checks `value` against `schema`: unknown keys, bad values and missing required keys become
+ * issues at their full path; defaults fill what is not given.
+ */
+export function validateObject(
   schema: SubSchema,
   value: unknown,
   path: string,

@@ -45,6 +45,7 @@ function backendStatus(cluster: Cluster, b: Backend): Record<string, unknown> {
 export function getStatusHandler(deps: HandlerDeps, startedAt: number) {
   return (call: ServerUnaryCall<{ cluster?: string }, unknown>, callback: sendUnaryData<unknown>): void => {
     try {
+      deps.guard.admit(call, { admin: true }).release();
       const clusters = call.request.cluster ? [deps.clusters.get(call.request.cluster)] : deps.clusters.all();
       callback(null, {
         clusters: clusters.map((c) => ({

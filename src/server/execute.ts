@@ -20,12 +20,16 @@ export function executeHandler(deps: HandlerDeps) {
     const trace = deps.telemetry.startCall('Execute', call.metadata);
     const scope = callScope(call, trace);
     const req = call.request;
-    runExecute(
-      deps.clusters,
-      deps.limits,
-      { cluster: req.cluster, sql: req.sql, params: req.params },
-      scope.ctx,
-    ).then(
+    const admitted = async () => {
+      const admission = deps.guard.admit(call);
+      try {
+        const input = { access: admission.access, cluster: req.cluster, sql: req.sql, params: req.params };
+        return await runExecute(deps.clusters, deps.limits, input, scope.ctx);
+      } finally {
+        admission.release();
+      }
+    };
+    admitted().then(
       (t) => {
         scope.dispose();
         trace.end();

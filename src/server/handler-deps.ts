@@ -1,4 +1,5 @@
 /** What the RPC adapters need, injected by {@link GatewayServer}. */
+import type { CallGuard } from '../auth/call-guard.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { SessionLimits } from '../session/single-statement.js';
@@ -7,6 +8,8 @@ import type { CallTrace, CallTracer } from '../telemetry/call-trace.js';
 
 /** Dependencies of the RPC handlers. */
 export interface HandlerDeps {
+  /** Authentication and per-principal limits, run first on every call. */
+  readonly guard: CallGuard;
   readonly clusters: ClusterRegistry;
   readonly sessions: SessionRegistry;
   readonly limits: SessionLimits & { readonly defaultRowsPerBatch: number };

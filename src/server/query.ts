@@ -1,6 +1,7 @@
 /** The Query RPC: a thin adapter over {@link runQuery}. */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ReadPreference } from '../routing/cluster.js';
+import type { ResultWriter } from '../session/result-stream.js';
 import { runQuery } from '../session/single-statement.js';
 import type { WireValue } from '../sql/values.js';
 import { callScope } from './call-context.js';
@@ -31,27 +32,37 @@ export function queryHandler(deps: HandlerDeps) {
     const trace = deps.telemetry.startCall('Query', call.metadata);
     const scope = callScope(call, trace);
     const req = call.request;
-    runQuery(
-      deps.clusters,
-      deps.limits,
-      {
-        cluster: req.cluster,
-        sql: req.sql,
-        params: req.params,
-        readPreference: readPreferenceOf(req.read_preference),
-        maxStalenessMs: req.max_staleness_ms,
-        maxRowsPerBatch: req.max_rows_per_batch,
-        consistencyToken: req.consistency_token,
+    const admitted = async () => {
+      const admission = deps.guard.admit(call);
+      try {
+        return await runQuery(
+          deps.clusters,
+          deps.limits,
+          { access: admission.access, ...input },
+          scope.ctx,
+          writer,
+        );
+      } finally {
+        admission.release();
+      }
+    };
+    const input = {
+      cluster: req.cluster,
+      sql: req.sql,
+      params: req.params,
+      readPreference: readPreferenceOf(req.read_preference),
+      maxStalenessMs: req.max_staleness_ms,
+      maxRowsPerBatch: req.max_rows_per_batch,
+      consistencyToken: req.consistency_token,
+    };
+    const writer: ResultWriter = {
+      metadata: (columns) => {
+        call.write({ metadata: { columns } });
       },
-      scope.ctx,
-      {
-        metadata: (columns) => {
-          call.write({ metadata: { columns } });
-        },
-        rows: (rows) => call.write({ rows: { rows } }),
-        onceDrain: (cb) => call.once('drain', cb),
-      },
-    ).then(
+      rows: (rows) => call.write({ rows: { rows } }),
+      onceDrain: (cb) => call.once('drain', cb),
+    };
+    admitted().then(
       (totals) => {
         scope.dispose();
         call.write({

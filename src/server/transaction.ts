@@ -1,5 +1,6 @@
 /** The Transaction RPC: a thin adapter between a duplex call and a {@link TransactionSession}. */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { Admission } from '../auth/call-guard.js';
 import type { GatewayError } from '../errors.js';
 import { type TransactionRequestInput, TransactionSession } from '../session/transaction-session.js';
 import { callScope } from './call-context.js';
@@ -11,18 +12,30 @@ export function transactionHandler(deps: HandlerDeps) {
   return (call: ServerDuplexStream<TransactionRequestInput, unknown>): void => {
     const trace = deps.telemetry.startCall('Transaction', call.metadata);
     const scope = callScope(call, trace);
+    let admission: Admission;
+    try {
+      admission = deps.guard.admit(call, { transaction: true });
+    } catch (err) {
+      scope.dispose();
+      trace.end(err);
+      deps.onError('Transaction', err, trace);
+      call.emit('error', toStatus(err));
+      return;
+    }
     let ended = false;
     const session = new TransactionSession(
       deps.clusters,
       deps.limits,
       deps.transactions,
       scope.ctx,
+      admission.access,
       {
         send: (resp) => (ended ? true : call.write(resp)),
         onceDrain: (cb) => call.once('drain', cb),
         end: (err?: GatewayError) => {
           if (ended) return;
           ended = true;
+          admission.release();
           scope.dispose();
           trace.end(err);
           if (err) {

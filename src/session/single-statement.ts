@@ -10,6 +10,7 @@ import type { Lease } from '../pool/lease.js';
 import type { Cluster, ClusterRegistry, ReadPreference, Route } from '../routing/cluster.js';
 import type { WireValue } from '../sql/values.js';
 import { type BatchLimits, ResultBatcher, type ResultWriter } from './result-stream.js';
+import type { Access } from './access.js';
 import { type CheckedStatement, checkStatement, type StatementLimits } from './statement.js';
 
 /** Limits that apply to single statements. */
@@ -17,6 +18,8 @@ export type SessionLimits = StatementLimits & BatchLimits;
 
 /** A Query request as decoded from the wire. */
 export interface QueryInput {
+  /** What the caller may do: checked once the cluster and the statement are known. */
+  readonly access: Access;
   readonly cluster?: string;
   readonly sql?: string;
   readonly params?: WireValue[];
@@ -29,6 +32,8 @@ export interface QueryInput {
 
 /** An Execute request as decoded from the wire. */
 export interface ExecuteInput {
+  /** What the caller may do: checked once the cluster is known. */
+  readonly access: Access;
   readonly cluster?: string;
   readonly sql?: string;
   readonly params?: WireValue[];
@@ -145,7 +150,9 @@ export async function runQuery(
   writer: ResultWriter,
 ): Promise<QueryTotals> {
   const cluster = clusters.get(input.cluster);
+  input.access.useCluster(cluster.name);
   const stmt = checkStatement(input.sql, input.params, limits, 'query');
+  if (!stmt.info.readOnly) input.access.write('a statement not proven read-only');
   const token = input.consistencyToken ?? '';
   if (token && !TOKEN_PATTERN.test(token)) {
     throw errors.invalidArgument(
@@ -254,6 +261,8 @@ export async function runExecute(
   ctx: StatementContext,
 ): Promise<ExecuteTotals> {
   const cluster = clusters.get(input.cluster);
+  input.access.useCluster(cluster.name);
+  input.access.write('Execute');
   const stmt = checkStatement(input.sql, input.params, limits, 'execute');
   const route = cluster.routeWrite();
   ctx.trace?.routed(route);

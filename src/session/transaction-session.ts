@@ -24,6 +24,7 @@ import {
   type SessionLimits,
   statementScope,
 } from './single-statement.js';
+import type { Access } from './access.js';
 import { checkStatement } from './statement.js';
 
 /** Transaction state; see the module comment for the transitions. */
@@ -153,6 +154,7 @@ export class TransactionSession {
     private readonly limits: SessionLimits & { defaultRowsPerBatch: number },
     private readonly settings: TransactionSettings,
     callCtx: StatementContext,
+    private readonly access: Access,
     private readonly output: TransactionOutput,
     private readonly observer?: TransactionObserver,
   ) {
@@ -323,7 +325,9 @@ export class TransactionSession {
     let lease: Lease<DbConnection>;
     try {
       const cluster = this.clusters.get(begin.cluster);
+      this.access.useCluster(cluster.name);
       const readOnly = begin.read_only === true;
+      if (!readOnly) this.access.write('a read-write transaction (begin with read_only: true)');
       const route = readOnly ? cluster.routeRead({ readOnly: true }) : cluster.routeWrite();
       this.ctx.trace?.routed(route);
       this.backend = route.backend;
@@ -371,7 +375,9 @@ export class TransactionSession {
     const conn = (this.lease as Lease<DbConnection>).resource;
     let stmt: ReturnType<typeof checkStatement>;
     try {
+      this.access.request();
       stmt = checkStatement(input.sql, input.params, this.limits, 'transaction');
+      if (!stmt.info.readOnly) this.access.write('a statement not proven read-only');
     } catch (err) {
       return this.inBandError(id, GatewayError.from(err));
     }

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { hashToken, newToken } from '../../src/auth/tokens.js';
 import { rootQuery, sandbox } from '../helpers/sandbox.js';
 import { connectClient, execute, TxStream } from './helpers/client.js';
 import { runCommand, startProcess, writeSandboxConfig } from './helpers/process.js';
@@ -13,12 +14,19 @@ const PYTHON = '/usr/bin/python3';
 const EXAMPLE = fileURLToPath(new URL('../../../examples/python/gateway_example.py', import.meta.url));
 
 test.serial('a Python client with generated stubs runs a query, an execute and a transaction', async (t) => {
-  const gw = await startProcess(writeSandboxConfig());
+  const token = newToken();
+  const gw = await startProcess(
+    writeSandboxConfig({
+      auth: { enabled: true, principals: { python: { tokenSha256: [hashToken(token)] } } },
+    }),
+  );
   t.teardown(() => {
     gw.child.kill('SIGKILL');
   });
   const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const py = spawn(PYTHON, [EXAMPLE, `127.0.0.1:${gw.port}`]);
+    const py = spawn(PYTHON, [EXAMPLE, `127.0.0.1:${gw.port}`], {
+      env: { PATH: process.env.PATH ?? '', GATEWAY_TOKEN: token },
+    });
     let out = '';
     py.stdout.on('data', (d) => (out += String(d)));
     py.stderr.on('data', (d) => (out += String(d)));

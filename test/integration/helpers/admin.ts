@@ -2,14 +2,22 @@
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { LOADER_OPTIONS, PROTO_FILES } from '../../../src/server/proto.js';
-import type { AnyMessage } from './client.js';
+import { type AnyMessage, type ConnectOpts, stubOptions } from './client.js';
 
-export function connectAdmin(port: number): {
+/** Connects to the Admin service (with the credentials and token of `opts`). */
+export function connectAdmin(
+  port: number,
+  opts: ConnectOpts = {},
+): {
   getStatus(req?: AnyMessage): Promise<AnyMessage>;
   close(): void;
 } {
   const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as AnyMessage;
-  const client = new pkg.mysqlgateway.v1.Admin(`127.0.0.1:${port}`, credentials.createInsecure());
+  const client = new pkg.mysqlgateway.v1.Admin(
+    `127.0.0.1:${port}`,
+    opts.credentials ?? credentials.createInsecure(),
+    stubOptions(opts),
+  );
   return {
     getStatus: (req = {}) =>
       new Promise((resolve, reject) =>

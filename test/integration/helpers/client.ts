@@ -3,8 +3,11 @@
  * (the same way a client in any language would use it), with small promise helpers.
  */
 import {
+  type ChannelCredentials,
   type ClientDuplexStream,
   credentials,
+  InterceptingCall,
+  type Interceptor,
   loadPackageDefinition,
   type Metadata,
   type ServiceError,
@@ -33,10 +36,36 @@ export interface GatewayStub {
 }
 
 /** Opens a client to `127.0.0.1:port`. */
-export function connectClient(port: number): GatewayStub {
+export function connectClient(port: number, opts: ConnectOpts = {}): GatewayStub {
   const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as AnyMessage;
   const Ctor = pkg.mysqlgateway.v1.Gateway;
-  return new Ctor(`127.0.0.1:${port}`, credentials.createInsecure()) as GatewayStub;
+  return new Ctor(
+    `127.0.0.1:${port}`,
+    opts.credentials ?? credentials.createInsecure(),
+    stubOptions(opts),
+  ) as GatewayStub;
+}
+
+/** How a test client connects: TLS credentials, and a bearer token sent on every call. */
+export interface ConnectOpts {
+  readonly credentials?: ChannelCredentials;
+  readonly token?: string;
+  /** A raw `authorization` value (for malformed ones). */
+  readonly authorization?: string;
+}
+
+/** grpc-js client options adding the `authorization` metadata of `opts` to every call. */
+export function stubOptions(opts: ConnectOpts): AnyMessage {
+  const value = opts.authorization ?? (opts.token === undefined ? undefined : `Bearer ${opts.token}`);
+  if (value === undefined) return {};
+  const auth: Interceptor = (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', value);
+        next(metadata, listener);
+      },
+    });
+  return { interceptors: [auth] };
 }
 
 /** A whole Query result. */

@@ -72,6 +72,8 @@ export async function startGateway(
     admin: { port: -1 },
     log: { level: 'debug' },
     telemetry: { enabled: false },
+    // Tests of authentication turn it on; the rest exercise everything else without credentials.
+    auth: { enabled: false },
     clusters: { default: sandboxClusterConfig({ replicas: false }) },
   };
   writeFileSync(file, JSON.stringify(merge(base, overrides)));

@@ -35,6 +35,7 @@ export function writeSandboxConfig(extra: Record<string, unknown> = {}): string 
       server: { host: '127.0.0.1', port: 0, shutdownGraceMs: 1000 },
       admin: { port: -1 },
       telemetry: { enabled: false },
+      auth: { enabled: false },
       clusters: {
         default: { primary: backend(sandbox.primaryPort), replicas: sandbox.replicaPorts.map(backend) },
       },

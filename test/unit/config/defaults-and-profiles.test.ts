@@ -21,8 +21,10 @@ test('without file or environment, every top-level key has its documented defaul
         maxConcurrentStreamsPerConnection: 1000,
         keepaliveTimeMs: 60_000,
         keepaliveTimeoutMs: 20_000,
+        tls: { cert: '', key: '', clientCa: '' },
       },
       admin: { host: '127.0.0.1', port: 9464 },
+      auth: { enabled: true, principals: {} },
       log: { level: 'info' },
       limits: {
         maxSqlBytes: 1024 * 1024,

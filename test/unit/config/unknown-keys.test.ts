@@ -4,7 +4,13 @@ import { configError, loadObject, minimalCluster } from './helpers.js';
 const cases: readonly (readonly [what: string, config: unknown, key: string])[] = [
   ['a top-level key', { clusterz: { default: minimalCluster } }, 'clusterz'],
   ['a key in a section', { server: { hots: 'x' } }, 'server.hots'],
-  ['a section inside a section', { server: { tls: { cert: 'x' } } }, 'server.tls'],
+  ['a section inside a section', { server: { tlz: { cert: 'x' } } }, 'server.tlz'],
+  ['a key of server.tls', { server: { tls: { certFile: 'x' } } }, 'server.tls.certFile'],
+  [
+    'a key of a principal',
+    { auth: { principals: { app: { tokenSha256: ['a'.repeat(64)], readonly: true } } } },
+    'auth.principals.app.readonly',
+  ],
   [
     'a key of a cluster',
     { clusters: { default: { ...minimalCluster, readPreference: 'PRIMARY' } } },
