@@ -110,7 +110,9 @@ export class GatewayError extends Error {
       return new GatewayError(
         Code.UNAVAILABLE,
         'BACKEND_UNAVAILABLE',
-        `backend unavailable: ${driverCode || message}`,
+        // A TLS failure's message (an untrusted or expired certificate, a name mismatch) is what
+        // an operator needs; Node writes it, so it holds no value from a query.
+        `backend unavailable: ${driverCode === 'HANDSHAKE_SSL_ERROR' ? `${driverCode} (${message})` : driverCode || message}`,
         {
           cause: err,
         },

@@ -56,8 +56,10 @@ export interface ConnectOpts {
 
 /** grpc-js client options adding the `authorization` metadata of `opts` to every call. */
 export function stubOptions(opts: ConnectOpts): AnyMessage {
+  // TLS: name the server `localhost` (in the test certificates) rather than send an IP as SNI.
+  const tls = opts.credentials === undefined ? {} : { 'grpc.ssl_target_name_override': 'localhost' };
   const value = opts.authorization ?? (opts.token === undefined ? undefined : `Bearer ${opts.token}`);
-  if (value === undefined) return {};
+  if (value === undefined) return tls;
   const auth: Interceptor = (options, nextCall) =>
     new InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
@@ -65,7 +67,7 @@ export function stubOptions(opts: ConnectOpts): AnyMessage {
         next(metadata, listener);
       },
     });
-  return { interceptors: [auth] };
+  return { ...tls, interceptors: [auth] };
 }
 
 /** A whole Query result. */
