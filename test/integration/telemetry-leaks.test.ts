@@ -1,13 +1,23 @@
 /**
- * No parameter value and no password ever reaches telemetry: after traffic that binds a
+ * No parameter value, password or bearer token ever reaches telemetry: after traffic that binds a
  * distinctive value (in params, in a SQL literal, in statements whose MySQL error messages echo
  * it) and a cluster whose password MySQL refuses, the value and both passwords are absent from
- * every exported span, every metric (collected, scraped and sent over OTLP) and every log line.
+ * every exported span, every metric (collected, scraped and sent over OTLP) and every log line;
+ * so are the caller's token, its digest and a wrong token tried by an intruder.
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { sandbox } from '../helpers/sandbox.js';
-import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
+import { hashToken, newToken } from '../../src/auth/tokens.js';
+import {
+  type AnyMessage,
+  connectClient,
+  errorDetails,
+  execute,
+  query,
+  TxStream,
+  v,
+} from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 import { inMemoryTelemetry, OtlpReceiver, scrape } from './helpers/telemetry.js';
 
@@ -15,6 +25,8 @@ const T = 'tel_leak_items';
 const VALUE = `zq-param-${randomBytes(6).toString('hex')}`;
 const LITERAL = `zq-literal-${randomBytes(6).toString('hex')}`;
 const WRONG_PASSWORD = `zq-wrong-password-${randomBytes(6).toString('hex')}`;
+const TOKEN = newToken();
+const WRONG_TOKEN = newToken();
 
 test('a distinctive value and the passwords appear in no span, metric or log line', async (t) => {
   const tel = inMemoryTelemetry();
@@ -25,6 +37,7 @@ test('a distinctive value and the passwords appear in no span, metric or log lin
       admin: { port: 0 },
       log: { level: 'trace' },
       telemetry: { enabled: true, otlpEndpoint: receiver.endpoint, sqlCommenter: true },
+      auth: { enabled: true, principals: { app: { tokenSha256: [hashToken(TOKEN)] } } },
       clusters: {
         refused: {
           primary: {
@@ -40,7 +53,12 @@ test('a distinctive value and the passwords appear in no span, metric or log lin
     tel.options,
   );
   t.teardown(() => gw?.stop());
-  const client = gw.client;
+  const client = connectClient(gw.port, { token: TOKEN });
+  t.teardown(() => client.close());
+  const intruder = connectClient(gw.port, { token: WRONG_TOKEN });
+  t.teardown(() => intruder.close());
+  const denied = await query(intruder, { sql: 'SELECT 1' }).catch((e: unknown) => e);
+  t.is(errorDetails(denied).reason, 'BAD_TOKEN');
   await execute(client, { sql: `DROP TABLE IF EXISTS ${T}` });
   await execute(client, { sql: `CREATE TABLE ${T} (k VARCHAR(64) PRIMARY KEY, n INT) ENGINE=InnoDB` });
 
@@ -100,7 +118,15 @@ test('a distinctive value and the passwords appear in no span, metric or log lin
   t.true(logs.some((l) => l.includes('"errno":1062')));
   t.true(logs.some((l) => l.includes('ACCESS_DENIED') || l.includes('access denied')));
 
-  const secrets = { VALUE, LITERAL, WRONG_PASSWORD, 'sandbox password': sandbox.gatewayPassword() };
+  const secrets = {
+    VALUE,
+    LITERAL,
+    WRONG_PASSWORD,
+    'sandbox password': sandbox.gatewayPassword(),
+    TOKEN,
+    WRONG_TOKEN,
+    'token digest': hashToken(TOKEN),
+  };
   const haystacks = {
     spans,
     'scraped metrics': metricsText,

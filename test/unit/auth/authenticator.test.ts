@@ -1,0 +1,67 @@
+import type { PeerCertificate } from 'node:tls';
+import test from 'ava';
+import { Authenticator, certificateIdentities } from '../../../src/auth/authenticator.js';
+import { hashToken } from '../../../src/auth/tokens.js';
+import { Secret } from '../../../src/config/index.js';
+import type { GatewayError } from '../../../src/errors.js';
+
+const principal = (extra: Record<string, unknown>) => ({
+  tokenSha256: [],
+  certIdentities: [],
+  clusters: ['*'],
+  readOnly: false,
+  admin: false,
+  maxConcurrentCalls: 0,
+  maxConcurrentTransactions: 0,
+  requestsPerSecond: 0,
+  burst: 0,
+  ...extra,
+});
+
+const auth = new Authenticator({
+  enabled: true,
+  principals: {
+    app: principal({ tokenSha256: [new Secret(hashToken('tok-app'))] }),
+    reporting: principal({ certIdentities: ['CN=reporting'] }),
+    billing: principal({ certIdentities: ['URI:spiffe://corp/billing'] }),
+  },
+});
+
+const md = (...values: string[]) => ({ get: (key: string) => (key === 'authorization' ? values : []) });
+const cert = (cn: string, san?: string) =>
+  ({ subject: { CN: cn }, subjectaltname: san }) as unknown as PeerCertificate;
+
+function who(metadata: ReturnType<typeof md>, peerCertificate?: PeerCertificate): string {
+  try {
+    return auth.authenticate({ metadata, peerCertificate }).name;
+  } catch (err) {
+    return `${(err as GatewayError).code}:${(err as GatewayError).reason}`;
+  }
+}
+
+test('a token maps to its principal; a wrong one is BAD_TOKEN, none MISSING_CREDENTIALS', (t) => {
+  t.is(who(md('Bearer tok-app')), 'app');
+  t.is(who(md('Bearer tok-wrong')), '16:BAD_TOKEN');
+  t.is(who(md()), '16:MISSING_CREDENTIALS');
+  t.is(who(md('tok-app')), '16:BAD_AUTHORIZATION');
+});
+
+test('a certificate maps by CN or by subjectAltName entry', (t) => {
+  t.is(who(md(), cert('reporting')), 'reporting');
+  t.is(who(md(), cert('pod-7', 'DNS:pod-7.local, URI:spiffe://corp/billing')), 'billing');
+  t.is(who(md(), cert('stranger', 'DNS:stranger.local')), '16:UNKNOWN_CLIENT_CERTIFICATE');
+});
+
+test('a token, when sent, decides: a wrong token with a good certificate is refused', (t) => {
+  t.is(who(md('Bearer nope'), cert('reporting')), '16:BAD_TOKEN');
+  t.is(who(md('Bearer tok-app'), cert('reporting')), 'app');
+});
+
+test('certificateIdentities lists CN= and each SAN entry', (t) => {
+  t.deepEqual(certificateIdentities(cert('a', 'DNS:x, IP Address:127.0.0.1, URI:spiffe://y')), [
+    'CN=a',
+    'DNS:x',
+    'IP Address:127.0.0.1',
+    'URI:spiffe://y',
+  ]);
+});
