@@ -92,6 +92,8 @@ export interface LimitsConfig {
   readonly maxBatchBytes: number;
   /** Most rows one query may return; 0 = unlimited. @default 0 */
   readonly maxRowsPerQuery: number;
+  /** Most result bytes one query may return; 0 = unlimited. @default 0 */
+  readonly maxBytesPerQuery: number;
 }
 
 /** Interactive transactions. */
@@ -297,6 +299,14 @@ export const gatewaySchema: convict.Schema<TopLevelSettings> = {
     maxRowsPerQuery: int(
       'Most rows one query may return before it fails; 0 means unlimited.',
       'GATEWAY_LIMITS_MAX_ROWS_PER_QUERY',
+      0,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxBytesPerQuery: int(
+      'Most result bytes one query may return before it fails RESOURCE_EXHAUSTED (values as sent, ' +
+        'plus a few bytes of framing per value); 0 means unlimited.',
+      'GATEWAY_LIMITS_MAX_BYTES_PER_QUERY',
       0,
       0,
       Number.MAX_SAFE_INTEGER,

@@ -31,6 +31,8 @@ export interface BatchLimits {
   readonly maxBatchBytes: number;
   /** Most rows per statement; 0 = unlimited. Past it the statement fails RESOURCE_EXHAUSTED. */
   readonly maxRowsPerQuery: number;
+  /** Most result bytes (estimated as for batches) per statement; 0 = unlimited. Past it: RESOURCE_EXHAUSTED. */
+  readonly maxBytesPerQuery: number;
 }
 
 function cellBytes(v: WireValue): number {
@@ -98,6 +100,15 @@ export class ResultBatcher implements RowSink {
     this.batch.push({ values });
     this.batchBytes += size;
     this.bytes += size;
+    if (this.limits.maxBytesPerQuery > 0 && this.bytes > this.limits.maxBytesPerQuery) {
+      this.fail(
+        errors.resourceExhausted(
+          'BYTE_LIMIT',
+          `result exceeds the limit of ${this.limits.maxBytesPerQuery} bytes (limits.maxBytesPerQuery); select fewer columns or rows`,
+        ),
+      );
+      return;
+    }
     if (this.batch.length >= this.limits.maxRowsPerBatch || this.batchBytes >= this.limits.maxBatchBytes) {
       this.flush();
     } else if (this.scheduled === undefined) {

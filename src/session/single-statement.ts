@@ -102,6 +102,7 @@ export function batchLimits(
     maxRowsPerBatch: rows,
     maxBatchBytes: limits.maxBatchBytes,
     maxRowsPerQuery: limits.maxRowsPerQuery,
+    maxBytesPerQuery: limits.maxBytesPerQuery,
   };
 }
 

@@ -33,6 +33,7 @@ test('without file or environment, every top-level key has its documented defaul
         maxRowsPerBatch: 10_000,
         maxBatchBytes: 1024 * 1024,
         maxRowsPerQuery: 0,
+        maxBytesPerQuery: 0,
       },
       transactions: { idleTimeoutMs: 30_000, maxIdleTimeoutMs: 300_000, maxLifetimeMs: 600_000 },
       telemetry: {

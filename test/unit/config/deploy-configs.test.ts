@@ -24,6 +24,10 @@ test('the Kubernetes ConfigMap holds a valid production config', async (t) => {
   const container = deployment.spec.template.spec.containers[0];
   t.is(container.readinessProbe.grpc.service, 'mysqlgateway.v1.Gateway/default');
   t.is(container.readinessProbe.grpc.port, config.server.port);
+  // Authentication on, its principals from a Secret.
+  t.true(config.auth.enabled);
+  const principals = container.env.find((e: { name: string }) => e.name === 'GATEWAY_AUTH_PRINCIPALS');
+  t.truthy(principals?.valueFrom?.secretKeyRef?.name);
 });
 
 test('the Docker Compose gateway config is valid', async (t) => {

@@ -37,6 +37,9 @@ test('config/example.yaml is a valid production configuration with two clusters'
     'example.yaml': text,
     'secrets/orders-db-password': 'orders-pw\n',
     'tls/db-ca.pem': 'CA',
+    'tls/gateway.pem': 'CERT',
+    'tls/gateway.key': 'KEY',
+    'tls/clients-ca.pem': 'CA',
   });
   const config = await load({
     argv: ['--config', join(root, 'example.yaml')],
@@ -56,6 +59,11 @@ test('config/example.yaml is a valid production configuration with two clusters'
   t.is(analytics?.replicas[0]?.password.reveal(), 'analytics-pw');
   t.deepEqual([analytics?.pool.min, analytics?.pool.max, analytics?.pool.idleTimeoutMs], [2, 10, 300_000]);
   t.is(analytics?.defaultReadPreference, 'REPLICA');
+  t.is(config.server.tls.clientCa, join(root, 'tls/clients-ca.pem'));
+  t.true(config.auth.enabled);
+  t.deepEqual(Object.keys(config.auth.principals), ['checkout', 'reporting', 'prometheus']);
+  t.true(config.auth.principals.reporting?.readOnly);
+  t.true(config.auth.principals.prometheus?.admin);
 });
 
 test('config/example.yaml has a comment above every top-level section and every cluster', async (t) => {
