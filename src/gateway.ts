@@ -62,6 +62,7 @@ function buildBackend(
     settings: backendSettings(b, cfg),
     role,
     cluster: name,
+    weight: b.weight,
     pool,
     validationQuery,
     onPoolEvent: telemetry.poolEventListener,

@@ -28,7 +28,7 @@ export function sweepIdle<R>(
   for (const entry of idle) {
     if (entry.expiresAt <= now) {
       evicted.push({ entry, reason: 'lifetime' });
-    } else if (surplus > 0 && now - entry.idleSince >= idleTimeoutMs) {
+    } else if (surplus > 0 && idleTimeoutMs > 0 && now - entry.idleSince >= idleTimeoutMs) {
       evicted.push({ entry, reason: 'idle' });
       surplus--;
     } else {

@@ -35,8 +35,8 @@ export interface PoolOptions {
    */
   maxWaiting?: number;
   /**
-   * Idle resources above `min` are destroyed once idle this long, in ms. Should be well below the
-   * server's `wait_timeout`.
+   * Idle resources above `min` are destroyed once idle this long, in ms; 0 = never. Should be well
+   * below the server's `wait_timeout`.
    * @default 600000 (10 minutes)
    */
   idleTimeoutMs?: number;
@@ -88,7 +88,7 @@ const NUMERIC: Readonly<Record<NumericKey, NumericRule>> = {
   max: { min: 1, default: 10 },
   acquireTimeoutMs: { min: 1, max: MAX_TIMER_MS, default: 5000 },
   maxWaiting: { min: 0, default: 1000 },
-  idleTimeoutMs: { min: 1, default: 600_000 },
+  idleTimeoutMs: { min: 0, default: 600_000 },
   validationIntervalMs: { min: 0, default: 10_000 },
   maxLifetimeMs: { min: 0, default: 1_800_000 },
   lifetimeJitterMs: { min: 0, default: undefined },

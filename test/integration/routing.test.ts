@@ -154,3 +154,22 @@ test.serial('commit returns a token too', async (t) => {
   const c = await tx.commit();
   t.regex(c.committed.consistency_token, /^\d+-\d+-\d+$/);
 });
+
+test.serial('configured weights reach the router: a replica of weight 0 gets no reads', async (t) => {
+  const base = sandboxClusterConfig() as { replicas: Record<string, unknown>[] };
+  const weighted = await startGateway({
+    clusters: {
+      default: {
+        ...base,
+        replicas: [base.replicas[0], { ...base.replicas[1], weight: 0 }],
+        maxReplicaLagMs: 10_000,
+      },
+    },
+  });
+  t.teardown(() => weighted.stop());
+  await allHealthy(weighted);
+  const seen = new Set<number>();
+  for (let i = 0; i < 30; i++)
+    seen.add(await servedBy(weighted.client, { read_preference: 'READ_PREFERENCE_REPLICA' }));
+  t.deepEqual([...seen], [2], 'only the first replica (server id 2) served reads');
+});

@@ -50,3 +50,16 @@ test('sweepIdle reports why', (t) => {
     ],
   );
 });
+
+test('sweepIdle: idleTimeoutMs 0 never evicts for idleness, expired still go', (t) => {
+  const idle = [entry('a', 0), entry('b', 0, 100)];
+  const result = sweepIdle(idle, 1_000_000, 2, 0);
+  t.deepEqual(
+    result.map((e) => `${e.entry.resource}:${e.reason}`),
+    ['b:lifetime'],
+  );
+  t.deepEqual(
+    idle.map((e) => e.resource),
+    ['a'],
+  );
+});
