@@ -16,6 +16,7 @@ import { mysqlProbe } from './routing/mysql-probe.js';
 import { GatewayServer } from './server/gateway-server.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { StatementClassifier } from './sql/classify.js';
+import { gatewayStatus } from './status/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';
 import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
 
@@ -107,6 +108,7 @@ export class Gateway {
 
   /** Builds, starts the pools and binds the servers. Closes what it built if a step fails. */
   static async create(config: GatewayConfig, logger: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
+    const startedAt = Date.now();
     const telemetry = Telemetry.create(config.telemetry, {
       prometheus: config.admin.port !== -1,
       ...opts.telemetry,
@@ -144,6 +146,8 @@ export class Gateway {
       }),
     );
     const sessions = new SessionRegistry();
+    // One snapshot for Admin.GetStatus and whatever else reports status, so they cannot disagree.
+    const status = (cluster?: string) => gatewayStatus({ clusters, sessions, startedAt }, cluster);
     telemetry.observe({ clusters: () => clusters.all(), sessionCounts: () => sessions.counts() });
     // Classification runs on every call: cache it per SQL text.
     const classifier = new StatementClassifier();
@@ -164,6 +168,7 @@ export class Gateway {
           limits: { ...config.limits, classify: (sql) => classifier.classify(sql) },
           transactions: config.transactions,
           telemetry,
+          status,
           onError: (method, err, trace) => {
             const e = GatewayError.from(err);
             const fields = trace.logFields();
