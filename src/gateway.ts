@@ -5,6 +5,7 @@
  */
 import { AdminHttpServer } from './admin-http/admin-http-server.js';
 import { addHealthRoutes } from './admin-http/health-routes.js';
+import { addStatusRoutes } from './admin-http/status-routes.js';
 import { Backend, type BackendRole } from './backend/backend.js';
 import type { BackendSettings } from './backend/connector.js';
 import type { BackendConfig, ClusterConfig } from './config/cluster-schema.js';
@@ -16,7 +17,7 @@ import { mysqlProbe } from './routing/mysql-probe.js';
 import { GatewayServer } from './server/gateway-server.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { StatementClassifier } from './sql/classify.js';
-import { gatewayStatus } from './status/gateway-status.js';
+import { type GatewayStatus, gatewayStatus } from './status/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';
 import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
 
@@ -146,7 +147,7 @@ export class Gateway {
       }),
     );
     const sessions = new SessionRegistry();
-    // One snapshot for Admin.GetStatus and whatever else reports status, so they cannot disagree.
+    // One snapshot for Admin.GetStatus and the admin HTTP status routes, so they cannot disagree.
     const status = (cluster?: string) => gatewayStatus({ clusters, sessions, startedAt }, cluster);
     telemetry.observe({ clusters: () => clusters.all(), sessionCounts: () => sessions.counts() });
     // Classification runs on every call: cache it per SQL text.
@@ -195,7 +196,7 @@ export class Gateway {
       const grpc = server;
       onServingChange = (cluster, serving) => grpc.setClusterServing(cluster, serving);
       for (const c of clusters.all()) grpc.setClusterServing(c.name, c.serving);
-      const admin = await startAdmin(config, clusters, telemetry, logger);
+      const admin = await startAdmin(config, clusters, status, telemetry, logger);
       return new Gateway(config, clusters, sessions, grpc, admin, telemetry, logger);
     } catch (err) {
       await server?.close(0);
@@ -219,10 +220,14 @@ export class Gateway {
   }
 }
 
-/** Binds the admin HTTP listener (unless `admin.port` is -1) with its health and metrics routes. */
+/**
+ * Binds the admin HTTP listener (unless `admin.port` is -1) with its health, status and metrics
+ * routes.
+ */
 async function startAdmin(
   config: GatewayConfig,
   clusters: ClusterRegistry,
+  status: () => GatewayStatus,
   telemetry: Telemetry,
   logger: Logger,
 ): Promise<AdminHttpServer | undefined> {
@@ -234,6 +239,7 @@ async function startAdmin(
       logger.error({ path, stack: (err as Error | undefined)?.stack }, 'admin request failed'),
   });
   addHealthRoutes(admin, () => clusters.all());
+  addStatusRoutes(admin, status);
   const metrics = telemetry.prometheusHandler;
   if (metrics !== undefined) admin.route('/metrics', metrics);
   logger.info({ admin: `${config.admin.host}:${admin.port}`, paths: admin.paths }, 'admin HTTP listening');

@@ -1,8 +1,9 @@
 /**
  * The admin HTTP listener (`config.admin`): plain node:http on its own port, loopback by
- * default, for what operators' tools poll: `/metrics` (Prometheus), `/healthz`, `/readyz`. Routes
- * are registered by path (see {@link AdminHttpServer.route}), so further pages (e.g. `/status`)
- * plug in without touching the listener.
+ * default, for what operators and their tools look at: `/metrics` (Prometheus), `/healthz`,
+ * `/readyz`, `/status` and `/status.json`. Routes are registered by path (see
+ * {@link AdminHttpServer.route}) and all go through one dispatch, so further pages plug in
+ * without touching the listener, and a check added there covers every route.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
