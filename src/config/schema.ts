@@ -43,7 +43,7 @@ export interface ServerConfig {
   readonly keepaliveTimeoutMs: number;
 }
 
-/** The admin HTTP listener (health, metrics). */
+/** The admin HTTP listener (health, metrics, status page). */
 export interface AdminConfig {
   /** Address to listen on. @default '127.0.0.1' */
   readonly host: string;
@@ -198,7 +198,8 @@ export const gatewaySchema: convict.Schema<TopLevelSettings> = {
   },
   admin: {
     host: str(
-      'Address the admin HTTP server (health, metrics) listens on.',
+      'Address the admin HTTP server (health, metrics, status page) listens on. It shows internals ' +
+        '(backend addresses, errors): keep it on loopback or a trusted network.',
       'GATEWAY_ADMIN_HOST',
       '127.0.0.1',
     ),
