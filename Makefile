@@ -7,7 +7,7 @@ export GATEWAY_PORT
 NODE_MODULES_STAMP := node_modules/.install-stamp
 
 .PHONY: help install build typecheck lint proto-lint cycles test test-unit test-integration \
-        sandbox sandbox-stop python-deps run bench clean
+        sandbox sandbox-stop python-deps browser-deps run bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -46,7 +46,12 @@ python-deps: ## Debian's python3-grpcio and python3-grpc-tools, for the Python c
 	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpcio python3-grpc-tools; }
 
-test-integration: build sandbox python-deps ## integration tests against the sandbox and a real gateway
+# playwright-core drives this browser in the status page test; it never downloads one itself.
+browser-deps: ## Debian's chromium, for the status page test (test/integration/status-page.test.ts)
+	@test -x /usr/bin/chromium || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test-integration: build sandbox python-deps browser-deps ## integration tests against the sandbox and a real gateway
 	npx ava --serial --concurrency=1 'dist/test/integration/**/*.test.js'
 
 test: build typecheck lint proto-lint cycles test-unit test-integration ## everything CI runs

@@ -5,6 +5,7 @@
  */
 import { AdminHttpServer } from './admin-http/admin-http-server.js';
 import { addHealthRoutes } from './admin-http/health-routes.js';
+import { addStatusRoutes } from './admin-http/status-routes.js';
 import { adminPageAuthorizer, isLoopback } from './auth/admin-pages.js';
 import { Authenticator } from './auth/authenticator.js';
 import { CallGuard } from './auth/call-guard.js';
@@ -20,6 +21,7 @@ import { serverCredentials } from './server/credentials.js';
 import { GatewayServer } from './server/gateway-server.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { StatementClassifier } from './sql/classify.js';
+import { type GatewayStatus, gatewayStatus } from './status/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';
 import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
 
@@ -112,6 +114,7 @@ export class Gateway {
 
   /** Builds, starts the pools and binds the servers. Closes what it built if a step fails. */
   static async create(config: GatewayConfig, logger: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
+    const startedAt = Date.now();
     const telemetry = Telemetry.create(config.telemetry, {
       prometheus: config.admin.port !== -1,
       ...opts.telemetry,
@@ -149,6 +152,8 @@ export class Gateway {
       }),
     );
     const sessions = new SessionRegistry();
+    // One snapshot for Admin.GetStatus and the admin HTTP status routes, so they cannot disagree.
+    const status = (cluster?: string) => gatewayStatus({ clusters, sessions, startedAt }, cluster);
     telemetry.observe({ clusters: () => clusters.all(), sessionCounts: () => sessions.counts() });
     // Classification runs on every call: cache it per SQL text.
     const classifier = new StatementClassifier();
@@ -173,6 +178,7 @@ export class Gateway {
           limits: { ...config.limits, classify: (sql) => classifier.classify(sql) },
           transactions: config.transactions,
           telemetry,
+          status,
           onError: (method, err, trace) => {
             const e = GatewayError.from(err);
             const fields = trace.logFields();
@@ -199,7 +205,7 @@ export class Gateway {
       const grpc = server;
       onServingChange = (cluster, serving) => grpc.setClusterServing(cluster, serving);
       for (const c of clusters.all()) grpc.setClusterServing(c.name, c.serving);
-      const admin = await startAdmin(config, clusters, guard, telemetry, logger);
+      const admin = await startAdmin(config, clusters, guard, status, telemetry, logger);
       return new Gateway(config, clusters, sessions, grpc, admin, telemetry, logger);
     } catch (err) {
       await server?.close(0);
@@ -250,11 +256,15 @@ function warnAboutSecurity(config: GatewayConfig, logger: Logger): void {
   }
 }
 
-/** Binds the admin HTTP listener (unless `admin.port` is -1) with its health and metrics routes. */
+/**
+ * Binds the admin HTTP listener (unless `admin.port` is -1) with its health, status and metrics
+ * routes.
+ */
 async function startAdmin(
   config: GatewayConfig,
   clusters: ClusterRegistry,
   guard: CallGuard,
+  status: () => GatewayStatus,
   telemetry: Telemetry,
   logger: Logger,
 ): Promise<AdminHttpServer | undefined> {
@@ -267,6 +277,7 @@ async function startAdmin(
       logger.error({ path, stack: (err as Error | undefined)?.stack }, 'admin request failed'),
   });
   addHealthRoutes(admin, () => clusters.all());
+  addStatusRoutes(admin, status);
   const metrics = telemetry.prometheusHandler;
   if (metrics !== undefined) admin.route('/metrics', metrics);
   logger.info({ admin: `${config.admin.host}:${admin.port}`, paths: admin.paths }, 'admin HTTP listening');

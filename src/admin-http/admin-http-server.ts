@@ -1,9 +1,10 @@
 /**
  * The admin HTTP listener (`config.admin`): plain node:http on its own port, loopback by
- * default, for what operators' tools poll: `/metrics` (Prometheus), `/healthz`, `/readyz`. Routes
- * are registered by path (see {@link AdminHttpServer.route}), so further pages (e.g. `/status`)
- * plug in without touching the listener. Routes showing internals go through `authorize` first
- * unless registered `public` (the health probes).
+ * default, for what operators and their tools look at: `/metrics` (Prometheus), `/healthz`,
+ * `/readyz`, `/status` and `/status.json`. Routes are registered by path (see
+ * {@link AdminHttpServer.route}) and all go through one dispatch, so further pages plug in
+ * without touching the listener. Routes showing internals go through `authorize` first unless
+ * registered `public` (the health probes).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

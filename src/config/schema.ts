@@ -64,7 +64,7 @@ export interface AuthConfig {
   readonly principals: Readonly<Record<string, PrincipalConfig>>;
 }
 
-/** The admin HTTP listener (health, metrics). */
+/** The admin HTTP listener (health, metrics, status page). */
 export interface AdminConfig {
   /** Address to listen on. @default '127.0.0.1' */
   readonly host: string;
@@ -240,7 +240,9 @@ export const gatewaySchema: convict.Schema<TopLevelSettings> = {
   },
   admin: {
     host: str(
-      'Address the admin HTTP server (health, metrics) listens on.',
+      'Address the admin HTTP server (health, metrics, status page) listens on. Its pages show ' +
+        'internals (backend addresses, errors): on loopback they are open to local processes; on any ' +
+        'other address, with auth on, every page but /healthz and /readyz needs an admin token.',
       'GATEWAY_ADMIN_HOST',
       '127.0.0.1',
     ),

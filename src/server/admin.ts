@@ -1,61 +1,84 @@
-/** The Admin RPC: a snapshot of clusters, backends, health and pools (thin adapter). */
+/**
+ * The Admin RPC (thin adapter): GetStatus answers the gateway's status snapshot
+ * (status/gateway-status.ts, the same one the admin HTTP `/status.json` serves) in the proto's
+ * encoding.
+ */
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
-import type { Backend } from '../backend/backend.js';
-import type { Cluster } from '../routing/cluster.js';
+import type {
+  BackendState,
+  BackendStatus,
+  ClusterStatus,
+  GatewayStatus,
+  PoolStatus,
+} from '../status/gateway-status.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { toStatus } from './status.js';
 
-const STATE_ENUM: Record<string, string> = {
+const STATE_ENUM: Record<BackendState, string> = {
   healthy: 'BACKEND_HEALTH_STATE_HEALTHY',
   lagging: 'BACKEND_HEALTH_STATE_LAGGING',
   down: 'BACKEND_HEALTH_STATE_DOWN',
+  unknown: 'BACKEND_HEALTH_STATE_UNSPECIFIED',
 };
 
-function backendStatus(cluster: Cluster, b: Backend): Record<string, unknown> {
-  const h = cluster.health?.health(b.name);
-  const p = b.pool.stats();
+/** Every field of `T`, so that a field added to the snapshot must be encoded here too. */
+type Encoded<T> = { readonly [K in keyof T]-?: unknown };
+
+function encodePool(p: PoolStatus): Encoded<PoolStatus> {
+  return {
+    total: p.total,
+    idle: p.idle,
+    used: p.used,
+    waiting: p.waiting,
+    pending: p.pending,
+    created: String(p.created),
+    closed: String(p.closed),
+    errors: String(p.errors),
+    acquire_timeouts: String(p.acquire_timeouts),
+    longest_wait_ms: String(p.longest_wait_ms),
+    min: p.min,
+    max: p.max,
+  };
+}
+
+function encodeBackend(b: BackendStatus): Encoded<BackendStatus> {
   return {
     name: b.name,
     role: b.role,
-    state: STATE_ENUM[h?.state ?? ''] ?? 'BACKEND_HEALTH_STATE_UNSPECIFIED',
-    ...(h?.lagMs === undefined ? {} : { lag_ms: String(h.lagMs) }),
-    ping_us: String(Math.round((h?.pingMs ?? 0) * 1000)),
-    last_error: h?.lastError ?? '',
-    read_only: h?.readOnly ?? false,
-    in_flight: b.inFlight,
+    state: STATE_ENUM[b.state],
+    // `optional` in the proto: left unset when unknown.
+    lag_ms: b.lag_ms === null ? undefined : String(b.lag_ms),
+    ping_us: String(b.ping_us ?? 0),
+    last_error: b.last_error ?? '',
+    read_only: b.read_only ?? false,
+    in_flight: b.in_flight,
     weight: b.weight,
-    pool: {
-      total: p.total,
-      idle: p.idle,
-      used: p.used,
-      waiting: p.waiting,
-      pending: p.pending,
-      created: String(p.created),
-      closed: String(p.closed),
-      errors: String(p.errors),
-      acquire_timeouts: String(p.acquireTimeouts),
-      longest_wait_ms: String(Math.round(p.longestWaitMs)),
-      min: p.min,
-      max: p.max,
-    },
+    pool: encodePool(b.pool),
+  };
+}
+
+function encodeCluster(c: ClusterStatus): Encoded<ClusterStatus> {
+  return { name: c.name, serving: c.serving, backends: c.backends.map(encodeBackend) };
+}
+
+/**
+ * `GetStatusResponse` as proto-loader takes it (uint64 as decimal strings, enums by name).
+ * Values the snapshot does not know (null) become the proto's defaults.
+ */
+export function encodeGetStatusResponse(s: GatewayStatus): Encoded<GatewayStatus> {
+  return {
+    clusters: s.clusters.map(encodeCluster),
+    active_transactions: s.active_transactions,
+    uptime_ms: String(s.uptime_ms),
   };
 }
 
 /** Builds the GetStatus handler. */
-export function getStatusHandler(deps: HandlerDeps, startedAt: number) {
+export function getStatusHandler(deps: HandlerDeps) {
   return (call: ServerUnaryCall<{ cluster?: string }, unknown>, callback: sendUnaryData<unknown>): void => {
     try {
       deps.guard.admit(call, { admin: true }).release();
-      const clusters = call.request.cluster ? [deps.clusters.get(call.request.cluster)] : deps.clusters.all();
-      callback(null, {
-        clusters: clusters.map((c) => ({
-          name: c.name,
-          serving: c.serving,
-          backends: c.backends.map((b) => backendStatus(c, b)),
-        })),
-        active_transactions: deps.sessions.counts().active,
-        uptime_ms: String(Date.now() - startedAt),
-      });
+      callback(null, encodeGetStatusResponse(deps.status(call.request.cluster || undefined)));
     } catch (err) {
       callback(toStatus(err));
     }

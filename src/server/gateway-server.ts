@@ -73,7 +73,7 @@ export class GatewayServer {
       Execute: executeHandler(opts.deps),
       Transaction: transactionHandler(opts.deps),
     });
-    server.addService(Admin, { GetStatus: getStatusHandler(opts.deps, Date.now()) });
+    server.addService(Admin, { GetStatus: getStatusHandler(opts.deps) });
     const statuses: ServingStatusMap = { '': 'SERVING', [GATEWAY_SERVICE]: 'SERVING' };
     for (const c of opts.deps.clusters.all())
       statuses[clusterHealthName(c.name)] = c.serving ? 'SERVING' : 'NOT_SERVING';

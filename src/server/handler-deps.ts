@@ -3,6 +3,7 @@ import type { CallGuard } from '../auth/call-guard.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { SessionLimits } from '../session/single-statement.js';
+import type { GatewayStatus } from '../status/gateway-status.js';
 import type { TransactionSettings } from '../session/transaction-session.js';
 import type { CallTrace, CallTracer } from '../telemetry/call-trace.js';
 
@@ -16,6 +17,11 @@ export interface HandlerDeps {
   readonly transactions: TransactionSettings;
   /** Starts each call's trace (`Telemetry`, or `NOOP_CALL_TRACER`). */
   readonly telemetry: CallTracer;
+  /**
+   * The status snapshot for Admin.GetStatus: every cluster, or only the named one (throws
+   * NOT_FOUND for an unknown name). The admin HTTP `/status.json` serves the same function's output.
+   */
+  readonly status: (cluster?: string) => GatewayStatus;
   /** Reports a failed call (logs); must not throw. */
   readonly onError: (method: string, err: unknown, trace: CallTrace) => void;
 }

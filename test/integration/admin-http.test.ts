@@ -1,6 +1,7 @@
 /**
  * The admin HTTP listener: /healthz, /readyz (200 while every cluster's primary serves, 503 with
- * the reason otherwise), /metrics, the route registration API, disabling it, and failing cleanly
+ * the reason otherwise), /metrics, the status routes being registered (their content:
+ * status-page.test.ts), the route registration API, disabling it, and failing cleanly
  * when its port is taken.
  */
 import { createServer } from 'node:http';
@@ -33,7 +34,7 @@ test.serial('healthz, readyz and metrics on a running gateway', async (t) => {
   t.teardown(() => gw.stop());
   const port = gw.gateway.adminPort as number;
   t.true(port > 0);
-  t.deepEqual(gw.gateway.admin?.paths, ['/healthz', '/readyz', '/metrics']);
+  t.deepEqual(gw.gateway.admin?.paths, ['/healthz', '/readyz', '/status.json', '/status', '/metrics']);
 
   const health = await get(port, '/healthz');
   t.is(health.status, 200);
@@ -54,9 +55,9 @@ test.serial('healthz, readyz and metrics on a running gateway', async (t) => {
   t.true(metrics.type.startsWith('text/plain'));
   t.true(metrics.body.includes('# TYPE mysqlgateway_uptime gauge'));
 
-  const missing = await get(port, '/status');
+  const missing = await get(port, '/nothing');
   t.is(missing.status, 404);
-  t.deepEqual(JSON.parse(missing.body).paths, ['/healthz', '/readyz', '/metrics']);
+  t.deepEqual(JSON.parse(missing.body).paths, ['/healthz', '/readyz', '/status.json', '/status', '/metrics']);
   t.is((await get(port, '/healthz', { method: 'POST' })).status, 405);
   const head = await get(port, '/healthz', { method: 'HEAD' });
   t.is(head.status, 200);

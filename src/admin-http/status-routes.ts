@@ -1,0 +1,32 @@
+/**
+ * The status routes (thin adapters over the one status snapshot, status/gateway-status.ts, that
+ * Admin.GetStatus answers too): `/status.json` sends it, `/status` sends the page that shows it
+ * (status-page.ts). Both show internals (backend addresses, errors, pool figures): they are
+ * registered through {@link AdminHttpServer.route} like every admin route, on a listener bound to
+ * loopback by default.
+ */
+import type { ServerResponse } from 'node:http';
+import type { GatewayStatus } from '../status/gateway-status.js';
+import { type AdminHttpServer, sendJson } from './admin-http-server.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+
+const PAGE_BYTES = Buffer.from(STATUS_PAGE_HTML, 'utf8');
+
+function sendPage(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': PAGE_BYTES.length,
+    'content-security-policy': STATUS_PAGE_CSP,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  });
+  res.end(PAGE_BYTES);
+}
+
+/** Registers `/status.json` (the snapshot `status()` returns) and `/status` (the page) on `server`. */
+export function addStatusRoutes(server: AdminHttpServer, status: () => GatewayStatus): void {
+  server.route('/status.json', (_req, res) => sendJson(res, 200, status()));
+  server.route('/status', (_req, res) => sendPage(res));
+}

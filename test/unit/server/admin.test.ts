@@ -1,0 +1,96 @@
+/** GetStatus's encoding of the status snapshot: enum names, uint64 as strings, unknowns as proto defaults. */
+import test from 'ava';
+import { encodeGetStatusResponse } from '../../../src/server/admin.js';
+import type { BackendStatus, GatewayStatus, PoolStatus } from '../../../src/status/gateway-status.js';
+
+const pool: PoolStatus = {
+  total: 3,
+  idle: 1,
+  used: 2,
+  waiting: 0,
+  pending: 0,
+  created: 10,
+  closed: 7,
+  errors: 2,
+  acquire_timeouts: 1,
+  longest_wait_ms: 13,
+  min: 1,
+  max: 8,
+};
+
+function backend(over: Partial<BackendStatus>): BackendStatus {
+  return {
+    name: 'b',
+    role: 'replica',
+    state: 'healthy',
+    lag_ms: 2000,
+    ping_us: 450,
+    last_error: null,
+    read_only: true,
+    in_flight: 1,
+    weight: 2,
+    pool,
+    ...over,
+  };
+}
+
+test('states, 64-bit figures and unknown values', (t) => {
+  const status: GatewayStatus = {
+    clusters: [
+      {
+        name: 'c',
+        serving: false,
+        backends: [
+          backend({ state: 'healthy' }),
+          backend({ state: 'lagging', lag_ms: null }),
+          backend({ state: 'down', ping_us: null, read_only: null, last_error: 'boom', lag_ms: null }),
+          backend({ state: 'unknown' }),
+        ],
+      },
+    ],
+    active_transactions: 4,
+    uptime_ms: 90_000,
+  };
+  const out = encodeGetStatusResponse(status) as {
+    clusters: { name: string; serving: boolean; backends: Record<string, unknown>[] }[];
+  };
+  t.like(out, { active_transactions: 4, uptime_ms: '90000' });
+  const c = out.clusters[0];
+  t.like(c, { name: 'c', serving: false });
+  t.deepEqual(
+    c?.backends.map((b) => b.state),
+    [
+      'BACKEND_HEALTH_STATE_HEALTHY',
+      'BACKEND_HEALTH_STATE_LAGGING',
+      'BACKEND_HEALTH_STATE_DOWN',
+      'BACKEND_HEALTH_STATE_UNSPECIFIED',
+    ],
+  );
+  t.deepEqual(c?.backends[0], {
+    name: 'b',
+    role: 'replica',
+    state: 'BACKEND_HEALTH_STATE_HEALTHY',
+    lag_ms: '2000',
+    ping_us: '450',
+    last_error: '',
+    read_only: true,
+    in_flight: 1,
+    weight: 2,
+    pool: {
+      total: 3,
+      idle: 1,
+      used: 2,
+      waiting: 0,
+      pending: 0,
+      created: '10',
+      closed: '7',
+      errors: '2',
+      acquire_timeouts: '1',
+      longest_wait_ms: '13',
+      min: 1,
+      max: 8,
+    },
+  });
+  t.is(c?.backends[1]?.lag_ms, undefined, 'optional lag_ms is left unset when unknown');
+  t.like(c?.backends[2], { ping_us: '0', read_only: false, last_error: 'boom' });
+});
