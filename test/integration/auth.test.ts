@@ -289,6 +289,11 @@ test.serial(
     t.is(notAdmin.status, 403);
     t.false(notAdmin.body.includes(tokens.app));
     t.is((await httpGet('/metrics', `Bearer ${tokens.admin}`)).status, 200);
+  for (const page of ['/status', '/status.json']) {
+    t.is((await httpGet(page)).status, 401, page);
+    t.is((await httpGet(page, `Bearer ${tokens.app}`)).status, 403, page);
+    t.is((await httpGet(page, `Bearer ${tokens.admin}`)).status, 200, page);
+  }
     t.is((await httpGet('/healthz')).status, 200);
     t.is((await httpGet('/readyz')).status, 200);
   },
