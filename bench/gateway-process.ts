@@ -7,6 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import { hashToken, newToken } from '../src/auth/tokens.js';
+import { stubOptions } from '../test/integration/helpers/client.js';
 import { loadSync } from '@grpc/proto-loader';
 import { LOADER_OPTIONS, PROTO_FILES } from '../src/server/proto.js';
 
@@ -95,6 +97,8 @@ export function writeConfig(
       log: { level: 'info' },
       telemetry: { enabled: opts.telemetry, samplingRatio: 1 },
       limits: { maxRowsPerBatch: 10000 },
+      // Authentication on, as in production: its cost is part of what is measured.
+      auth: benchAuth(),
       clusters: {
         default: {
           primary: {
@@ -117,11 +121,20 @@ export function writeConfig(
   return file;
 }
 
-/** The generated stub constructor's instance. */
+/** The bearer token every benchmark client sends (made per run; its digest goes in the config). */
+export const BENCH_TOKEN = newToken();
+
+/** The `auth` section of benchmark configs: one principal, the benchmark's token. */
+export function benchAuth(): Record<string, unknown> {
+  return { enabled: true, principals: { bench: { tokenSha256: [hashToken(BENCH_TOKEN)] } } };
+}
+
+/** The generated stub constructor's instance, sending {@link BENCH_TOKEN}. */
 export function gatewayClient(port: number): AnyMessage {
   const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as AnyMessage;
   return new pkg.mysqlgateway.v1.Gateway(`127.0.0.1:${port}`, credentials.createInsecure(), {
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    ...stubOptions({ token: BENCH_TOKEN }),
   });
 }
 

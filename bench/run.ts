@@ -25,6 +25,7 @@ import {
   percentile,
   startGatewayProcess,
   writeConfig,
+  BENCH_TOKEN,
 } from './gateway-process.js';
 import { type Row, renderReport } from './report.js';
 
@@ -162,6 +163,8 @@ async function unary(gw: GatewayProcess, dir: string): Promise<void> {
         'content-type: application/grpc',
         '-H',
         'te: trailers',
+        '-H',
+        `authorization: Bearer ${BENCH_TOKEN}`,
         '-d',
         body,
         `--log-file=${log}`,

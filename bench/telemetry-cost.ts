@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSandbox, rootQuery, sandbox } from '../test/helpers/sandbox.js';
 import { connectClient, type GatewayStub, query, v } from '../test/integration/helpers/client.js';
+import { BENCH_TOKEN, benchAuth } from './gateway-process.js';
 
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -77,6 +78,7 @@ function writeConfig(mode: Mode, otlpEndpoint: string): string {
               otlpProtocol: 'http/protobuf',
               metricsEnabled: true,
             },
+      auth: benchAuth(),
       clusters: {
         default: {
           primary: {
@@ -150,7 +152,7 @@ interface Target {
 
 async function startTarget(mode: Mode, otlpEndpoint: string): Promise<Target> {
   const { child, port } = await startGateway(writeConfig(mode, otlpEndpoint));
-  const client = connectClient(port);
+  const client = connectClient(port, { token: BENCH_TOKEN });
   await run(client, 2000); // warm-up: JIT, pool, prepared statements
   return { mode, child, client };
 }

@@ -289,15 +289,24 @@ test.serial(
     t.is(notAdmin.status, 403);
     t.false(notAdmin.body.includes(tokens.app));
     t.is((await httpGet('/metrics', `Bearer ${tokens.admin}`)).status, 200);
-  for (const page of ['/status', '/status.json']) {
-    t.is((await httpGet(page)).status, 401, page);
-    t.is((await httpGet(page, `Bearer ${tokens.app}`)).status, 403, page);
-    t.is((await httpGet(page, `Bearer ${tokens.admin}`)).status, 200, page);
-  }
+    for (const page of ['/status', '/status.json']) {
+      t.is((await httpGet(page)).status, 401, page);
+      t.is((await httpGet(page, `Bearer ${tokens.app}`)).status, 403, page);
+      t.is((await httpGet(page, `Bearer ${tokens.admin}`)).status, 200, page);
+    }
     t.is((await httpGet('/healthz')).status, 200);
     t.is((await httpGet('/readyz')).status, 200);
   },
 );
+
+test.serial('authentication off is explicit and loud; on, the gateway does not warn about it', async (t) => {
+  const open = await startGateway(); // the test helper's base config sets auth.enabled: false
+  t.teardown(() => open.stop());
+  const warning = (logs: string[]) =>
+    logs.map((l) => JSON.parse(l)).find((l) => l.level === 40 && /AUTHENTICATION IS OFF/.test(l.msg));
+  t.truthy(warning(open.logs), 'a warn-level line says authentication is off');
+  t.is(warning(gw.logs), undefined);
+});
 
 test.serial('no token ever reaches the logs', (t) => {
   const all = gw.logs.join('');

@@ -65,7 +65,9 @@ test.serial('SIGTERM rolls back open transactions, drains and exits 0', async (t
 });
 
 test.serial('--print-config shows the effective config with the password redacted', async (t) => {
+  const TOKEN = newToken();
   const file = writeSandboxConfig({
+    auth: { enabled: true, principals: { app: { tokenSha256: [hashToken(TOKEN)] } } },
     clusters: {
       default: {
         primary: {
@@ -80,8 +82,10 @@ test.serial('--print-config shows the effective config with the password redacte
   const r = await runCommand(['--config', file, '--print-config']);
   t.is(r.code, 0, r.stderr);
   t.false(r.stdout.includes('sup3r-s3cret-pw'));
+  t.false(r.stdout.includes(hashToken(TOKEN)), 'token digests are not printed either');
   const printed = JSON.parse(r.stdout);
   t.is(printed.clusters.default.primary.password, '[REDACTED]');
+  t.deepEqual(printed.auth.principals.app.tokenSha256, ['[REDACTED]']);
   t.is(printed.clusters.default.primary.port, sandbox.primaryPort);
 });
 
