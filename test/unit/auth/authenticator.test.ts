@@ -4,19 +4,9 @@ import { Authenticator, certificateIdentities } from '../../../src/auth/authenti
 import { hashToken } from '../../../src/auth/tokens.js';
 import { Secret } from '../../../src/config/index.js';
 import type { GatewayError } from '../../../src/errors.js';
+import { principalSettings } from './helpers.js';
 
-const principal = (extra: Record<string, unknown>) => ({
-  tokenSha256: [],
-  certIdentities: [],
-  clusters: ['*'],
-  readOnly: false,
-  admin: false,
-  maxConcurrentCalls: 0,
-  maxConcurrentTransactions: 0,
-  requestsPerSecond: 0,
-  burst: 0,
-  ...extra,
-});
+const principal = principalSettings;
 
 const auth = new Authenticator({
   enabled: true,

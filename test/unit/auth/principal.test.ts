@@ -2,16 +2,9 @@ import test from 'ava';
 import { Principal } from '../../../src/auth/principal.js';
 import { TokenBucket } from '../../../src/auth/rate-limiter.js';
 import { GatewayError } from '../../../src/errors.js';
+import { principalSettings } from './helpers.js';
 
-const BASE = {
-  clusters: ['*'],
-  readOnly: false,
-  admin: false,
-  maxConcurrentCalls: 0,
-  maxConcurrentTransactions: 0,
-  requestsPerSecond: 0,
-  burst: 0,
-};
+const BASE = principalSettings();
 
 function reason(fn: () => unknown): string {
   try {
