@@ -57,6 +57,16 @@ export class CallGuard {
     return { access: principal, release: () => slot.release() };
   }
 
+  /** Admits `call`, runs `work` with its access, and releases the call's slot when `work` settles. */
+  async run<T>(call: GuardedCall, work: (access: Access) => Promise<T>, opts: AdmitOptions = {}): Promise<T> {
+    const admission = this.admit(call, opts);
+    try {
+      return await work(admission.access);
+    } finally {
+      admission.release();
+    }
+  }
+
   /** The admin principal a bearer token names (admin HTTP pages), or why not. */
   adminByToken(authorization: string | undefined): Principal {
     if (this.authenticator === undefined) return this.anonymous;

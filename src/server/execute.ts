@@ -20,35 +20,35 @@ export function executeHandler(deps: HandlerDeps) {
     const trace = deps.telemetry.startCall('Execute', call.metadata);
     const scope = callScope(call, trace);
     const req = call.request;
-    const admitted = async () => {
-      const admission = deps.guard.admit(call);
-      try {
-        const input = { access: admission.access, cluster: req.cluster, sql: req.sql, params: req.params };
-        return await runExecute(deps.clusters, deps.limits, input, scope.ctx);
-      } finally {
-        admission.release();
-      }
-    };
-    admitted().then(
-      (t) => {
-        scope.dispose();
-        trace.end();
-        callback(null, {
-          affected_rows: String(t.affectedRows),
-          last_insert_id: t.lastInsertId,
-          warning_count: t.warningCount,
-          info: t.info,
-          backend: t.backend,
-          consistency_token: t.consistencyToken,
-          elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
-        });
-      },
-      (err: unknown) => {
-        scope.dispose();
-        trace.end(err);
-        deps.onError('Execute', err, trace);
-        callback(toStatus(err));
-      },
-    );
+    deps.guard
+      .run(call, (access) =>
+        runExecute(
+          deps.clusters,
+          deps.limits,
+          { access, cluster: req.cluster, sql: req.sql, params: req.params },
+          scope.ctx,
+        ),
+      )
+      .then(
+        (t) => {
+          scope.dispose();
+          trace.end();
+          callback(null, {
+            affected_rows: String(t.affectedRows),
+            last_insert_id: t.lastInsertId,
+            warning_count: t.warningCount,
+            info: t.info,
+            backend: t.backend,
+            consistency_token: t.consistencyToken,
+            elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
+          });
+        },
+        (err: unknown) => {
+          scope.dispose();
+          trace.end(err);
+          deps.onError('Execute', err, trace);
+          callback(toStatus(err));
+        },
+      );
   };
 }

@@ -32,20 +32,6 @@ export function queryHandler(deps: HandlerDeps) {
     const trace = deps.telemetry.startCall('Query', call.metadata);
     const scope = callScope(call, trace);
     const req = call.request;
-    const admitted = async () => {
-      const admission = deps.guard.admit(call);
-      try {
-        return await runQuery(
-          deps.clusters,
-          deps.limits,
-          { access: admission.access, ...input },
-          scope.ctx,
-          writer,
-        );
-      } finally {
-        admission.release();
-      }
-    };
     const input = {
       cluster: req.cluster,
       sql: req.sql,
@@ -62,27 +48,29 @@ export function queryHandler(deps: HandlerDeps) {
       rows: (rows) => call.write({ rows: { rows } }),
       onceDrain: (cb) => call.once('drain', cb),
     };
-    admitted().then(
-      (totals) => {
-        scope.dispose();
-        call.write({
-          stats: {
-            row_count: String(totals.rowCount),
-            warning_count: totals.warningCount,
-            backend: totals.backend,
-            backend_role: totals.backendRole,
-            elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
-          },
-        });
-        trace.end();
-        call.end();
-      },
-      (err: unknown) => {
-        scope.dispose();
-        trace.end(err);
-        deps.onError('Query', err, trace);
-        call.emit('error', toStatus(err));
-      },
-    );
+    deps.guard
+      .run(call, (access) => runQuery(deps.clusters, deps.limits, { access, ...input }, scope.ctx, writer))
+      .then(
+        (totals) => {
+          scope.dispose();
+          call.write({
+            stats: {
+              row_count: String(totals.rowCount),
+              warning_count: totals.warningCount,
+              backend: totals.backend,
+              backend_role: totals.backendRole,
+              elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
+            },
+          });
+          trace.end();
+          call.end();
+        },
+        (err: unknown) => {
+          scope.dispose();
+          trace.end(err);
+          deps.onError('Query', err, trace);
+          call.emit('error', toStatus(err));
+        },
+      );
   };
 }
