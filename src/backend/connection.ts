@@ -208,6 +208,15 @@ export class DbConnection {
     if (beforeClose) this.beforeClose = beforeClose;
   }
 
+  /**
+   * {@link poison}s the connection and fails the statement in flight (if any) at once with
+   * `reason`, without waiting for the server: the caller left, or the result broke a limit.
+   */
+  abort(reason: unknown, beforeClose?: Promise<void>): void {
+    this.poison(reason, beforeClose);
+    this.failInflight?.(reason);
+  }
+
   /** Stops reading from the socket (the server blocks once the TCP window fills). */
   pause(): void {
     this.paused = true;

@@ -22,7 +22,6 @@ import {
   headerTotals,
   type OkHeader,
   type SessionLimits,
-  statementScope,
 } from './single-statement.js';
 import { checkStatement } from './statement.js';
 
@@ -158,9 +157,20 @@ export class TransactionSession {
   ) {
     this.ctx = {
       deadline: callCtx.deadline,
-      signal: AbortSignal.any([callCtx.signal, this.internal.signal]),
+      signal: this.internal.signal,
       trace: callCtx.trace,
     };
+    // The call's signal aborts the session's (a listener: AbortSignal.any costs far more).
+    const callSignal = callCtx.signal;
+    if (callSignal.aborted) this.internal.abort(callSignal.reason);
+    else
+      callSignal.addEventListener(
+        'abort',
+        () => {
+          if (!this.internal.signal.aborted) this.internal.abort(callSignal.reason);
+        },
+        { once: true },
+      );
     this.idleTimeoutMs = settings.idleTimeoutMs;
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
@@ -395,7 +405,6 @@ export class TransactionSession {
         });
         return;
       }
-      const scope = statementScope(this.ctx);
       const batcher = new ResultBatcher(
         conn,
         {
@@ -404,10 +413,10 @@ export class TransactionSession {
           onceDrain: (cb) => this.output.onceDrain(cb),
         },
         batchLimits(this.limits, input.max_rows_per_batch),
-        scope.abort,
+        (err) => backend.abortStatement(conn, err),
       );
       try {
-        const outcome = await backend.run(conn, stmt, batcher, scope.ctx);
+        const outcome = await backend.run(conn, stmt, batcher, this.ctx);
         batcher.finish();
         this.ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
         this.output.send({
