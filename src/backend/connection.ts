@@ -13,13 +13,18 @@ import {
   BINARY_RESULT_OPTIONS,
   binaryTypeCast,
   needsBinaryTypeCast,
+  type ResultShape,
+  ResultShapeCache,
   TEXT_RESULT_OPTIONS,
 } from '../sql/values.js';
 
 /** Receives a result as it is read from the socket. */
 export interface RowSink {
-  /** Column definitions, once, before the first row. */
-  fields(fields: readonly FieldPacket[], protocol: 'binary' | 'text'): void;
+  /**
+   * Column definitions, once, before the first row, with the result's compiled columns and row
+   * decoder (cached per statement text on this connection; built on first use).
+   */
+  fields(fields: readonly FieldPacket[], protocol: 'binary' | 'text', shape: ResultShape): void;
   /** One row, as mysql2 decoded it with the sql/ module's result options for `protocol`. */
   row(row: unknown[]): void;
 }
@@ -85,6 +90,8 @@ export class DbConnection {
   private failInflight: ((err: unknown) => void) | undefined;
   /** Reading is paused (flow control). mysql2 cannot start a command on a paused connection. */
   private paused = false;
+  /** Compiled result shapes by statement text, for the statements this connection prepared. */
+  private readonly shapes = new ResultShapeCache();
 
   constructor(
     private readonly conn: Mysql2Connection,
@@ -174,7 +181,7 @@ export class DbConnection {
         // mysql2 compiles the row parser after this event: GEOMETRY needs raw bytes.
         if (protocol === 'binary' && needsBinaryTypeCast(fields as never))
           cmd.options.typeCast = binaryTypeCast;
-        sink?.fields(fields, protocol);
+        sink?.fields(fields, protocol, this.shapes.shape(sql, fields, protocol));
       });
       cmd.on('result', (row: unknown) => {
         if (Array.isArray(row)) {

@@ -33,6 +33,7 @@ export {
   type RowDecoder,
   TEXT_RESULT_OPTIONS,
 } from './row-decoder.js';
+export { type ResultShape, ResultShapeCache, resultShape } from './result-shape.js';
 export type { ColumnTypeName, WireColumn, WireValue, WireValueInput } from './wire.js';
 
 /** A bind parameter for mysql2's `execute`. */
