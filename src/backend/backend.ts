@@ -3,6 +3,7 @@
  * opens connections, and a separate control connection used to KILL QUERY statements whose
  * caller has gone (cancelled, or past its deadline).
  */
+import type { AbortSignalLike } from '../abort-signal.js';
 import { errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import { Pool } from '../pool/pool.js';
@@ -30,7 +31,7 @@ export interface StatementContext {
   /** Absolute deadline, epoch ms; undefined = none. */
   readonly deadline?: number | undefined;
   /** Fires when the caller cancels or the deadline passes; its `reason` is a GatewayError. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortSignalLike;
   /** The call's trace: statement spans, pool waits and routing are reported to it. */
   readonly trace?: CallTrace | undefined;
 }

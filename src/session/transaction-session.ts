@@ -8,6 +8,7 @@
  *   beginning -> finishing (begin failed after a connection was leased)
  *   any state -> ended
  */
+import { CallAbort } from '../abort-signal.js';
 import type { Backend, StatementContext } from '../backend/backend.js';
 import type { DbConnection } from '../backend/connection.js';
 import { Code, errors, GatewayError } from '../errors.js';
@@ -139,7 +140,7 @@ export class TransactionSession {
   private lease: Lease<DbConnection> | undefined;
   private backend: Backend | undefined;
   private dirty = false;
-  private readonly internal = new AbortController();
+  private readonly internal = new CallAbort();
   private readonly ctx: StatementContext;
   private idleTimer: NodeJS.Timeout | undefined;
   private lifetimeTimer: NodeJS.Timeout | undefined;
@@ -157,20 +158,13 @@ export class TransactionSession {
   ) {
     this.ctx = {
       deadline: callCtx.deadline,
-      signal: this.internal.signal,
+      signal: this.internal,
       trace: callCtx.trace,
     };
     // The call's signal aborts the session's (a listener: AbortSignal.any costs far more).
     const callSignal = callCtx.signal;
     if (callSignal.aborted) this.internal.abort(callSignal.reason);
-    else
-      callSignal.addEventListener(
-        'abort',
-        () => {
-          if (!this.internal.signal.aborted) this.internal.abort(callSignal.reason);
-        },
-        { once: true },
-      );
+    else callSignal.addEventListener('abort', () => this.internal.abort(callSignal.reason), { once: true });
     this.idleTimeoutMs = settings.idleTimeoutMs;
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
@@ -214,7 +208,7 @@ export class TransactionSession {
 
   /** Ends the session from outside (gateway shutdown): rolls back. */
   abort(reason: GatewayError): Promise<void> {
-    if (!this.internal.signal.aborted) this.internal.abort(reason);
+    this.internal.abort(reason);
     return this.finished;
   }
 
