@@ -90,9 +90,24 @@ function utf8Size(s: string): number {
   return n;
 }
 
+type StringWrite = (this: Buffer, s: string, offset: number, length: number) => number;
+/** Buffer's per-encoding writers (what `buf.write` calls after normalising its arguments). */
+const fastWrites = Buffer.prototype as unknown as { latin1Write?: StringWrite; utf8Write?: StringWrite };
+const latin1Write = fastWrites.latin1Write;
+const utf8Write = fastWrites.utf8Write;
+
+/** Writes `s`, whose UTF-8 size is `size`; equal to its length means ASCII (one byte per unit). */
 function writeString(buf: Buffer, pos: number, s: string, size: number): number {
-  if (size === s.length && size <= 48) {
-    for (let i = 0; i < size; i++) buf[pos + i] = s.charCodeAt(i);
+  if (size === s.length) {
+    if (size <= 48) {
+      for (let i = 0; i < size; i++) buf[pos + i] = s.charCodeAt(i);
+    } else if (latin1Write) {
+      latin1Write.call(buf, s, pos, size);
+    } else {
+      buf.write(s, pos, size, 'latin1');
+    }
+  } else if (utf8Write) {
+    utf8Write.call(buf, s, pos, size);
   } else {
     buf.write(s, pos, size, 'utf8');
   }
