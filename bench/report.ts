@@ -3,7 +3,8 @@
 /** One measurement. */
 export interface Row {
   scenario: string;
-  side: 'direct' | 'gateway';
+  /** `floor`: bench/bare-server.ts, grpc-js + proto-loader + mysql2 with none of the gateway's work. */
+  side: 'direct' | 'gateway' | 'floor';
   concurrency: number;
   throughput: number;
   p50Us?: number;
@@ -152,13 +153,15 @@ export function renderReport(
     '',
     `Run ${meta.date} on this project's machine kind (2 cores, MariaDB 10.11 sandbox on loopback), ${meta.seconds} s per`,
     `measurement, pool ${meta.pool}. Direct and gateway ran in the same invocation on the same data. Regenerate with \`make bench\`.`,
+    '`floor` rows are bench/bare-server.ts: the Query RPC on grpc-js and proto-loader over a mysql2 pool and nothing',
+    "else, the least a gateway on this stack can cost; compare the gateway's CPU per op with it as well as with direct's.",
     '',
     '| scenario | side | throughput (/s) | p50 (us) | p99 (us) | CPU per op (us) | gateway / direct | note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
     const other = rows.find((o) => o.scenario === r.scenario && o.side === 'direct');
-    const ratio = r.side === 'gateway' && other ? (r.throughput / other.throughput).toFixed(2) : '';
+    const ratio = r.side !== 'direct' && other ? (r.throughput / other.throughput).toFixed(2) : '';
     lines.push(
       `| ${r.scenario} | ${r.side} | ${f(r.throughput)} | ${f(r.p50Us)} | ${f(r.p99Us)} | ${f(r.cpuUsPerOp, 1)} | ${ratio} | ${r.note ?? ''} |`,
     );
