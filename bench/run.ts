@@ -8,7 +8,8 @@
  *   (c) streaming 1,000,000 rows vs mysql2 query().stream(), with the gateway's peak RSS
  *   (d) fan-in: 2,000 concurrent short transactions through a pool of 64 vs one connection each
  *
- * Environment: BENCH_SECONDS (per measurement, default 5), SANDBOX_* as for the tests.
+ * Environment: BENCH_SECONDS (per measurement, default 5), BENCH_NOTE (how the machine was, e.g.
+ * "shared with other test runs", printed in the results), SANDBOX_* as for the tests.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -427,6 +428,7 @@ async function main(): Promise<void> {
     seconds: SECONDS,
     pool: POOL,
     date: new Date().toISOString(),
+    note: process.env.BENCH_NOTE,
   });
   writeFileSync(join(RESULTS, 'latest.md'), markdown);
   writeFileSync(join(RESULTS, 'latency.svg'), svg);
