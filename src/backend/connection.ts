@@ -10,7 +10,6 @@
 import type { Connection as Mysql2Connection, FieldPacket, ResultSetHeader } from 'mysql2';
 import { GatewayError } from '../errors.js';
 import {
-  BINARY_RESULT_OPTIONS,
   binaryTypeCast,
   needsBinaryTypeCast,
   type ResultShape,
@@ -161,11 +160,15 @@ export class DbConnection {
     // a command issued now would never start.
     if (this.paused) this.resume();
     return new Promise<StatementOutcome>((resolve, reject) => {
-      const base = protocol === 'binary' ? BINARY_RESULT_OPTIONS : TEXT_RESULT_OPTIONS;
-      const options = { ...base, sql, values: params.length > 0 ? params : undefined };
+      const values = params.length > 0 ? params : undefined;
+      // The binary protocol's result options are all on the connection (DRIVER_CONNECTION_OPTIONS):
+      // mysql2's execute(sql, values) form skips the per-call option merging of execute(options),
+      // which cost ~5% of the gateway's CPU per point select.
       // biome-ignore lint/suspicious/noExplicitAny: mysql2's typings do not expose the event-emitter form
       const cmd: any =
-        protocol === 'binary' ? this.conn.execute(options as never) : this.conn.query(options as never);
+        protocol === 'binary'
+          ? this.conn.execute(sql, values as never)
+          : this.conn.query({ ...TEXT_RESULT_OPTIONS, sql, values } as never);
       let rowCount = 0;
       let header: ResultSetHeader | undefined;
       let failed: unknown;

@@ -24,7 +24,6 @@ import type { WireValueInput } from './wire.js';
 export { columnTypeEnumName, columnTypeName, compileColumns } from './columns.js';
 export type { DriverField } from './mysql-types.js';
 export {
-  BINARY_RESULT_OPTIONS,
   binaryTypeCast,
   compileRowDecoder,
   DRIVER_CONNECTION_OPTIONS,
