@@ -16,6 +16,7 @@ import { LOADER_OPTIONS, PROTO_FILES } from '../src/server/proto.js';
 export type AnyMessage = any;
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** A running gateway process. */
@@ -36,8 +37,26 @@ export function startGatewayProcess(
   configFile: string,
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
+  return startServerProcess([MAIN, '--config', configFile], env);
+}
+
+/**
+ * Starts bench/bare-server.js, the floor of the gateway's stack (grpc-js, proto-loader, a mysql2
+ * pool), on the sandbox primary; resolves when it serves.
+ */
+export function startBareServer(opts: {
+  port: number;
+  user: string;
+  passwordFile: string;
+  poolMax: number;
+}): Promise<GatewayProcess> {
+  return startServerProcess([BARE, String(opts.port), opts.user, opts.passwordFile, String(opts.poolMax)]);
+}
+
+/** Starts `node <args>`, a server that logs `"address":"127.0.0.1:<port>"` once it serves. */
+function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [MAIN, '--config', configFile], {
+    const child: ChildProcess = spawn(process.execPath, args, {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -77,7 +96,7 @@ export function startGatewayProcess(
       out += String(d);
     });
     child.once('exit', (code) => {
-      if (!resolved) reject(new Error(`gateway exited (${code}) before serving:\n${out}`));
+      if (!resolved) reject(new Error(`server exited (${code}) before serving:\n${out}`));
     });
   });
 }

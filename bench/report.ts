@@ -3,7 +3,8 @@
 /** One measurement. */
 export interface Row {
   scenario: string;
-  side: 'direct' | 'gateway';
+  /** `floor`: bench/bare-server.ts, grpc-js + proto-loader + mysql2 with none of the gateway's work. */
+  side: 'direct' | 'gateway' | 'floor';
   concurrency: number;
   throughput: number;
   p50Us?: number;
@@ -145,20 +146,23 @@ ${line(series('gateway', 'p99Us'), '#d62728', '6 4')}
 /** The results file and the plot. */
 export function renderReport(
   rows: readonly Row[],
-  meta: { seconds: number; pool: number; date: string },
+  meta: { seconds: number; pool: number; date: string; note?: string | undefined },
 ): { markdown: string; svg: string } {
   const lines = [
     '# Benchmark results',
     '',
     `Run ${meta.date} on this project's machine kind (2 cores, MariaDB 10.11 sandbox on loopback), ${meta.seconds} s per`,
     `measurement, pool ${meta.pool}. Direct and gateway ran in the same invocation on the same data. Regenerate with \`make bench\`.`,
+    ...(meta.note ? [`Conditions: ${meta.note}`] : []),
+    '`floor` rows are bench/bare-server.ts: the Query RPC on grpc-js and proto-loader over a mysql2 pool and nothing',
+    "else, the least a gateway on this stack can cost; compare the gateway's CPU per op with it as well as with direct's.",
     '',
     '| scenario | side | throughput (/s) | p50 (us) | p99 (us) | CPU per op (us) | gateway / direct | note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
     const other = rows.find((o) => o.scenario === r.scenario && o.side === 'direct');
-    const ratio = r.side === 'gateway' && other ? (r.throughput / other.throughput).toFixed(2) : '';
+    const ratio = r.side !== 'direct' && other ? (r.throughput / other.throughput).toFixed(2) : '';
     lines.push(
       `| ${r.scenario} | ${r.side} | ${f(r.throughput)} | ${f(r.p50Us)} | ${f(r.p99Us)} | ${f(r.cpuUsPerOp, 1)} | ${ratio} | ${r.note ?? ''} |`,
     );
@@ -168,6 +172,19 @@ export function renderReport(
     const v = t.measured(rows);
     lines.push(
       `| ${t.what} | ${t.goal} | ${v === undefined ? '-' : t.fmt(v)} | ${v === undefined ? 'not measured' : t.met(v) ? 'yes' : '**not yet**'} |`,
+    );
+  }
+  const floorLines: string[] = [];
+  for (const conc of [16, 64]) {
+    const scenario = `(a) unary point select c=${conc}`;
+    const gateway = rows.find((r) => r.scenario === scenario && r.side === 'gateway')?.cpuUsPerOp;
+    const floor = rows.find((r) => r.scenario === scenario && r.side === 'floor')?.cpuUsPerOp;
+    if (gateway && floor) floorLines.push(`c=${conc}: ${(gateway / floor).toFixed(2)}`);
+  }
+  if (floorLines.length > 0) {
+    lines.push(
+      '',
+      `Gateway CPU per point query against the floor's (its own work on top of grpc-js and mysql2): ${floorLines.join(', ')}.`,
     );
   }
   lines.push('', '![latency against concurrency](latency.svg)', '');

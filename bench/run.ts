@@ -2,12 +2,14 @@
  * `make bench`: each scenario runs the direct mysql2 baseline and the gateway in the same run,
  * on the same data, and prints figures and ratios; results go to bench/results/.
  *
- *   (a) unary point-select Query at concurrency 1, 16, 64 (h2load) vs mysql2 pool execute
+ *   (a) unary point-select Query at concurrency 1, 16, 64 (h2load) vs mysql2 pool execute, and
+ *       a bare grpc-js + mysql2 server (bench/bare-server.ts) as the floor of the gateway's stack
  *   (b) point selects pipelined over one read-only Transaction stream vs one mysql2 connection
  *   (c) streaming 1,000,000 rows vs mysql2 query().stream(), with the gateway's peak RSS
  *   (d) fan-in: 2,000 concurrent short transactions through a pool of 64 vs one connection each
  *
- * Environment: BENCH_SECONDS (per measurement, default 5), SANDBOX_* as for the tests.
+ * Environment: BENCH_SECONDS (per measurement, default 5), BENCH_NOTE (how the machine was, e.g.
+ * "shared with other test runs", printed in the results), SANDBOX_* as for the tests.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import {
   gatewayClient,
   grpcFrame,
   percentile,
+  startBareServer,
   startGatewayProcess,
   writeConfig,
   BENCH_TOKEN,
@@ -128,8 +131,11 @@ function randomId(): number {
   return 1 + Math.floor(Math.random() * POINT_ROWS);
 }
 
-/** (a) unary point selects driven by h2load against the gateway, mysql2 pool against MySQL. */
-async function unary(gw: GatewayProcess, dir: string): Promise<void> {
+/**
+ * (a) unary point selects driven by h2load against the gateway, mysql2 pool against MySQL, and
+ * (at c=16 and 64) against `bare`, the floor of the gateway's stack.
+ */
+async function unary(gw: GatewayProcess, dir: string, bare?: GatewayProcess): Promise<void> {
   const body = join(dir, 'point-select.bin');
   writeFileSync(body, grpcFrame('Query', { sql: POINT_SQL, params: [{ int64_value: '4242' }] }));
   const pool = directPool(POOL);
@@ -146,51 +152,72 @@ async function unary(gw: GatewayProcess, dir: string): Promise<void> {
       cpuUsPerOp: direct.cpuUs / direct.n,
       note: direct.errors ? `${direct.errors} errors` : '',
     });
-    const log = join(dir, `h2load-${conc}.tsv`);
     const failedBefore = gw.failedCalls();
-    const cpu0 = gw.cpuMicros();
-    const out = execFileSync(
-      'h2load',
-      [
-        '-c',
-        '1',
-        '-m',
-        String(conc),
-        '-D',
-        String(SECONDS),
-        '--warm-up-time=1',
-        '-H',
-        'content-type: application/grpc',
-        '-H',
-        'te: trailers',
-        '-H',
-        `authorization: Bearer ${BENCH_TOKEN}`,
-        '-d',
-        body,
-        `--log-file=${log}`,
-        `http://127.0.0.1:${gw.port}/mysqlgateway.v1.Gateway/Query`,
-      ],
-      { encoding: 'utf8' },
-    );
-    const cpu = gw.cpuMicros() - cpu0;
-    const lines = readFileSync(log, 'utf8').trim().split('\n');
-    const lat = lines.map((l) => Number(l.split('\t')[2])).sort((a, b) => a - b);
-    const ok = Number(out.match(/(\d+) succeeded/)?.[1] ?? 0);
-    const seconds = Number(out.match(/finished in ([\d.]+)s/)?.[1] ?? SECONDS);
+    const res = h2loadQuery(gw, body, conc, join(dir, `h2load-${conc}.tsv`));
     const failed = gw.failedCalls() - failedBefore;
     record({
       scenario: `(a) unary point select c=${conc}`,
       side: 'gateway',
-      concurrency: conc,
-      throughput: ok / seconds,
-      p50Us: percentile(lat, 50),
-      p99Us: percentile(lat, 99),
-      // h2load's warm-up second is included in the CPU but not in `ok`: count it in.
-      cpuUsPerOp: cpu / (ok * ((seconds + 1) / seconds)),
+      ...res,
       note: failed ? `${failed} gRPC errors` : '',
     });
+    if (bare && conc > 1) {
+      record({
+        scenario: `(a) unary point select c=${conc}`,
+        side: 'floor',
+        ...h2loadQuery(bare, body, conc, join(dir, `h2load-bare-${conc}.tsv`)),
+        note: 'bare grpc-js + proto-loader + mysql2 pool (bench/bare-server.ts)',
+      });
+    }
   }
   await pool.end();
+}
+
+/** Point-select Query calls from h2load (one connection, `conc` streams) for SECONDS. */
+function h2loadQuery(
+  server: GatewayProcess,
+  body: string,
+  conc: number,
+  log: string,
+): Omit<Row, 'scenario' | 'side'> {
+  const cpu0 = server.cpuMicros();
+  const out = execFileSync(
+    'h2load',
+    [
+      '-c',
+      '1',
+      '-m',
+      String(conc),
+      '-D',
+      String(SECONDS),
+      '--warm-up-time=1',
+      '-H',
+      'content-type: application/grpc',
+      '-H',
+      'te: trailers',
+      // The gateway checks it (auth is on, as in production); the floor server ignores it.
+      '-H',
+      `authorization: Bearer ${BENCH_TOKEN}`,
+      '-d',
+      body,
+      `--log-file=${log}`,
+      `http://127.0.0.1:${server.port}/mysqlgateway.v1.Gateway/Query`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const cpu = server.cpuMicros() - cpu0;
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  const lat = lines.map((l) => Number(l.split('\t')[2])).sort((a, b) => a - b);
+  const ok = Number(out.match(/(\d+) succeeded/)?.[1] ?? 0);
+  const seconds = Number(out.match(/finished in ([\d.]+)s/)?.[1] ?? SECONDS);
+  return {
+    concurrency: conc,
+    throughput: ok / seconds,
+    p50Us: percentile(lat, 50),
+    p99Us: percentile(lat, 99),
+    // h2load's warm-up second is included in the CPU but not in `ok`: count it in.
+    cpuUsPerOp: cpu / (ok * ((seconds + 1) / seconds)),
+  };
 }
 
 /** (b) point selects pipelined over one read-only Transaction stream. */
@@ -385,12 +412,13 @@ async function main(): Promise<void> {
     `mysql-grpc-gateway benchmark: ${SECONDS} s per measurement, pool ${POOL}, MariaDB on 127.0.0.1:${sandbox.primaryPort}\n`,
   );
   let gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
+  const bare = await startBareServer(base);
   try {
-    await unary(gw, dir);
+    await unary(gw, dir, bare);
     await pipelined(gw);
     await fanIn(gw);
   } finally {
-    await gw.stop();
+    await Promise.all([gw.stop(), bare.stop()]);
   }
   // A fresh process for streaming, so its peak RSS is the streaming's own.
   gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
@@ -404,6 +432,7 @@ async function main(): Promise<void> {
     seconds: SECONDS,
     pool: POOL,
     date: new Date().toISOString(),
+    note: process.env.BENCH_NOTE,
   });
   writeFileSync(join(RESULTS, 'latest.md'), markdown);
   writeFileSync(join(RESULTS, 'latency.svg'), svg);

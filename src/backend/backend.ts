@@ -3,6 +3,7 @@
  * opens connections, and a separate control connection used to KILL QUERY statements whose
  * caller has gone (cancelled, or past its deadline).
  */
+import type { AbortSignalLike } from '../abort-signal.js';
 import { errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import { Pool } from '../pool/pool.js';
@@ -30,7 +31,7 @@ export interface StatementContext {
   /** Absolute deadline, epoch ms; undefined = none. */
   readonly deadline?: number | undefined;
   /** Fires when the caller cancels or the deadline passes; its `reason` is a GatewayError. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortSignalLike;
   /** The call's trace: statement spans, pool waits and routing are reported to it. */
   readonly trace?: CallTrace | undefined;
 }
@@ -171,32 +172,35 @@ export class Backend {
         throw errors.deadlineExceeded('DEADLINE_EXCEEDED', 'deadline exceeded before the statement was sent');
       maxStatementTimeSec = statementTimeBucketSec(remaining);
     }
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        const kill = this.killQuery(conn.threadId);
-        conn.poison(ctx.signal.reason, kill);
-        reject(GatewayError.from(ctx.signal.reason));
-      };
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    aborted.catch(() => {});
+    // One listener on the caller's signal, no per-statement promise or signal: an abort fails the
+    // connection's in-flight statement directly.
+    const signal = ctx.signal;
+    const onAbort = () => this.abortStatement(conn, GatewayError.from(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
     const span = ctx.trace?.statement(this, conn, stmt);
     try {
       const textSql = stmt.textSql;
-      const running = conn.run(span ? span.sql(stmt.sql) : stmt.sql, stmt.params, sink, {
+      const outcome = await conn.run(span ? span.sql(stmt.sql) : stmt.sql, stmt.params, sink, {
         maxStatementTimeSec,
         ...(textSql ? { textSql: span ? span.lazySql(textSql) : textSql } : {}),
       });
-      const outcome = await Promise.race([running, aborted]);
       span?.end(outcome.rowCount);
       return outcome;
     } catch (err) {
       span?.fail(GatewayError.from(err));
       throw err;
     } finally {
-      if (onAbort) ctx.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Stops the statement running on `conn` with `reason`: KILL QUERY on the server, the statement's
+   * `run` rejects at once with `reason`, and the connection is poisoned so that its lease holder
+   * destroys it. Used when the caller leaves and when a result breaks a limit.
+   */
+  abortStatement(conn: DbConnection, reason: GatewayError): void {
+    conn.abort(reason, this.killQuery(conn.threadId));
   }
 
   /** Kills the statement running on connection `threadId` (not the connection itself). Never rejects. */

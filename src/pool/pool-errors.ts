@@ -3,6 +3,7 @@
  * seeing one knows which backend was saturated or down; none carries resource details.
  */
 
+import type { AbortSignalLike } from '../abort-signal.js';
 import { Code, errors, GatewayError } from '../errors.js';
 
 /** UNAVAILABLE `POOL_CLOSED`: the pool is closing or closed. */
@@ -40,7 +41,7 @@ export function acquireDeadlineError(pool: string): GatewayError {
 }
 
 /** CANCELLED: the caller's AbortSignal fired; its reason is kept as `cause`. */
-export function acquireCancelledError(pool: string, signal: AbortSignal): GatewayError {
+export function acquireCancelledError(pool: string, signal: AbortSignalLike): GatewayError {
   return new GatewayError(Code.CANCELLED, 'CANCELLED', `pool "${pool}": acquire cancelled`, {
     cause: signal.reason,
   });

@@ -1,5 +1,6 @@
 /** The pool's collaborators and per-call options: the types a user of {@link Pool} fills in. */
 
+import type { AbortSignalLike } from '../abort-signal.js';
 import type { Clock } from './clock.js';
 import type { PoolEvent } from './pool-events.js';
 
@@ -47,7 +48,7 @@ export interface AcquireOptions {
    */
   readonly deadline?: number;
   /** Aborting it removes the caller from the queue and fails the call with CANCELLED. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
 }
 
 /**

@@ -5,6 +5,7 @@
  * leaving the queue, for whatever reason, always has both cleared.
  */
 
+import type { AbortSignalLike } from '../abort-signal.js';
 import type { Clock } from './clock.js';
 
 /** One blocked `acquire()` call. */
@@ -25,7 +26,7 @@ export class Waiter<T> {
     readonly since: number,
     /** True when the timer is the call's own deadline rather than `acquireTimeoutMs`. */
     readonly callerDeadline: boolean,
-    readonly signal: AbortSignal | undefined,
+    readonly signal: AbortSignalLike | undefined,
   ) {}
 }
 

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { responseSerializers, type Serializer } from './response-codec.js';
 
 /** Folder holding the .proto files (shipped with the package). */
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
@@ -34,10 +35,28 @@ export function gatewayPackageDefinition(): PackageDefinition {
   return cached;
 }
 
-/** Service definitions by short name. */
+/**
+ * Service definitions by short name, for the server: the Gateway service's Query and Transaction
+ * responses use the hand-written encoders of `response-codec.ts` (proto-loader's serializers
+ * remain their fallback).
+ */
 export function gatewayServices(): { Gateway: ServiceDefinition; Admin: ServiceDefinition } {
   const pkg = loadPackageDefinition(gatewayPackageDefinition()) as unknown as {
     mysqlgateway: { v1: { Gateway: { service: ServiceDefinition }; Admin: { service: ServiceDefinition } } };
   };
-  return { Gateway: pkg.mysqlgateway.v1.Gateway.service, Admin: pkg.mysqlgateway.v1.Admin.service };
+  const gateway = pkg.mysqlgateway.v1.Gateway.service;
+  const { Query, Transaction } = gateway;
+  if (!Query || !Transaction) throw new Error('the Gateway service has no Query or Transaction method');
+  const encode = responseSerializers(
+    Query.responseSerialize as Serializer,
+    Transaction.responseSerialize as Serializer,
+  );
+  return {
+    Gateway: {
+      ...gateway,
+      Query: { ...Query, responseSerialize: encode.query },
+      Transaction: { ...Transaction, responseSerialize: encode.transaction },
+    },
+    Admin: pkg.mysqlgateway.v1.Admin.service,
+  };
 }

@@ -6,7 +6,7 @@
 import type { FieldPacket } from 'mysql2';
 import type { DbConnection, RowSink } from '../backend/connection.js';
 import { errors, type GatewayError } from '../errors.js';
-import { compileColumns, compileRowDecoder, type WireColumn, type WireValue } from '../sql/values.js';
+import type { ResultShape, WireColumn, WireValue } from '../sql/values.js';
 
 /** A row as sent on the wire. */
 export interface WireRow {
@@ -67,7 +67,7 @@ export class ResultBatcher implements RowSink {
     private readonly onLimit: (err: GatewayError) => void,
   ) {}
 
-  fields(fields: readonly FieldPacket[], protocol: 'binary' | 'text'): void {
+  fields(_fields: readonly FieldPacket[], _protocol: 'binary' | 'text', shape: ResultShape): void {
     if (this.sentMetadata) {
       this.fail(
         errors.failedPrecondition(
@@ -78,8 +78,8 @@ export class ResultBatcher implements RowSink {
       return;
     }
     this.sentMetadata = true;
-    this.decode = compileRowDecoder(fields as FieldPacket[], protocol);
-    this.writer.metadata(compileColumns(fields as FieldPacket[]));
+    this.decode = shape.decode;
+    this.writer.metadata(shape.columns);
   }
 
   row(raw: unknown[]): void {

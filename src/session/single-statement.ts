@@ -81,16 +81,6 @@ export function endLease(lease: Lease<DbConnection>, dirty: boolean): void {
   else lease.release({ reset: dirty });
 }
 
-/** A per-statement abort that also fires with the call's signal. */
-export function statementScope(ctx: StatementContext): {
-  ctx: StatementContext;
-  abort: (err: GatewayError) => void;
-} {
-  const local = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, local.signal]);
-  return { ctx: { deadline: ctx.deadline, signal, trace: ctx.trace }, abort: (err) => local.abort(err) };
-}
-
 /** Clamps a client's batch size request to the configured bounds. */
 export function batchLimits(
   limits: BatchLimits & { defaultRowsPerBatch: number },
@@ -228,15 +218,12 @@ async function runQueryOn(
       lease = await backend.acquire(ctx);
     }
   }
-  const scope = statementScope(ctx);
-  const batcher = new ResultBatcher(
-    lease.resource,
-    writer,
-    batchLimits(limits, input.maxRowsPerBatch),
-    scope.abort,
+  const conn = lease.resource;
+  const batcher = new ResultBatcher(conn, writer, batchLimits(limits, input.maxRowsPerBatch), (err) =>
+    backend.abortStatement(conn, err),
   );
   try {
-    const outcome = await backend.run(lease.resource, stmt, batcher, scope.ctx);
+    const outcome = await backend.run(conn, stmt, batcher, ctx);
     batcher.finish();
     ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
     return {

@@ -8,6 +8,7 @@
  *   beginning -> finishing (begin failed after a connection was leased)
  *   any state -> ended
  */
+import { CallAbort } from '../abort-signal.js';
 import type { Backend, StatementContext } from '../backend/backend.js';
 import type { DbConnection } from '../backend/connection.js';
 import { Code, errors, GatewayError } from '../errors.js';
@@ -22,7 +23,6 @@ import {
   headerTotals,
   type OkHeader,
   type SessionLimits,
-  statementScope,
 } from './single-statement.js';
 import type { Access } from './access.js';
 import { checkStatement } from './statement.js';
@@ -141,7 +141,7 @@ export class TransactionSession {
   private lease: Lease<DbConnection> | undefined;
   private backend: Backend | undefined;
   private dirty = false;
-  private readonly internal = new AbortController();
+  private readonly internal = new CallAbort();
   private readonly ctx: StatementContext;
   private idleTimer: NodeJS.Timeout | undefined;
   private lifetimeTimer: NodeJS.Timeout | undefined;
@@ -160,9 +160,13 @@ export class TransactionSession {
   ) {
     this.ctx = {
       deadline: callCtx.deadline,
-      signal: AbortSignal.any([callCtx.signal, this.internal.signal]),
+      signal: this.internal,
       trace: callCtx.trace,
     };
+    // The call's signal aborts the session's (a listener: AbortSignal.any costs far more).
+    const callSignal = callCtx.signal;
+    if (callSignal.aborted) this.internal.abort(callSignal.reason);
+    else callSignal.addEventListener('abort', () => this.internal.abort(callSignal.reason), { once: true });
     this.idleTimeoutMs = settings.idleTimeoutMs;
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
@@ -206,7 +210,7 @@ export class TransactionSession {
 
   /** Ends the session from outside (gateway shutdown): rolls back. */
   abort(reason: GatewayError): Promise<void> {
-    if (!this.internal.signal.aborted) this.internal.abort(reason);
+    this.internal.abort(reason);
     return this.finished;
   }
 
@@ -401,7 +405,6 @@ export class TransactionSession {
         });
         return;
       }
-      const scope = statementScope(this.ctx);
       const batcher = new ResultBatcher(
         conn,
         {
@@ -410,10 +413,10 @@ export class TransactionSession {
           onceDrain: (cb) => this.output.onceDrain(cb),
         },
         batchLimits(this.limits, input.max_rows_per_batch),
-        scope.abort,
+        (err) => backend.abortStatement(conn, err),
       );
       try {
-        const outcome = await backend.run(conn, stmt, batcher, scope.ctx);
+        const outcome = await backend.run(conn, stmt, batcher, this.ctx);
         batcher.finish();
         this.ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
         this.output.send({

@@ -4,8 +4,8 @@
  * A decoder is compiled once per result from its column definitions (one cell decoder per
  * column), and expects rows produced with the options exported here:
  *
- * - binary protocol (`execute`): {@link DRIVER_CONNECTION_OPTIONS} on the connection plus
- *   {@link BINARY_RESULT_OPTIONS} per statement; integers arrive as numbers (up to 32 bits) or
+ * - binary protocol (`execute(sql, values)`): {@link DRIVER_CONNECTION_OPTIONS} on the
+ *   connection, nothing per statement; integers arrive as numbers (up to 32 bits) or
  *   decimal strings (BIGINT), FLOAT/DOUBLE as numbers (exact: mysql2 reads the IEEE bytes),
  *   DECIMAL/temporal/JSON/text as strings, binary columns as Buffers. GEOMETRY (and MySQL's
  *   VECTOR) need {@link binaryTypeCast}, see {@link needsBinaryTypeCast}.
@@ -26,11 +26,11 @@ import {
 import type { WireValue } from './wire.js';
 
 /**
- * mysql2 connection options the decoder relies on. mysql2 reads `jsonStrings` and
- * `decimalNumbers` only from the connection config; the number and date options are repeated
- * here so no query on the connection ever builds a Date or a rounded number. Do not add
- * `typeCast` (a connection-level typeCast function overrides the text protocol's per-statement
- * `typeCast: false`) and set `rowsAsArray` per statement (the result options do).
+ * mysql2 connection options the decoder relies on: the binary protocol's result options live
+ * here, so statements run as `execute(sql, values)` (mysql2's per-call merging of an options
+ * object was a measurable part of the gateway's CPU per statement), and no query on the
+ * connection ever builds a Date or a rounded number. Do not add `typeCast` (a connection-level
+ * typeCast function overrides the text protocol's per-statement `typeCast: false`).
  */
 export const DRIVER_CONNECTION_OPTIONS = Object.freeze({
   /** utf8mb4 for parameters and results (mysql2's default collation, 224). */
@@ -42,15 +42,9 @@ export const DRIVER_CONNECTION_OPTIONS = Object.freeze({
   decimalNumbers: false,
   /** JSON as its text (MySQL's JSON type; MariaDB's JSON is LONGTEXT anyway). */
   jsonStrings: true,
-  multipleStatements: false,
-});
-
-/** Per-statement options for `connection.execute` (binary protocol). Spread them, never pass as is. */
-export const BINARY_RESULT_OPTIONS = Object.freeze({
+  /** Rows as arrays in column order (what the row decoder reads). */
   rowsAsArray: true,
-  supportBigNumbers: true,
-  bigNumberStrings: true,
-  dateStrings: true,
+  multipleStatements: false,
 });
 
 /** Per-statement options for `connection.query` (text protocol): raw cell bytes. */
@@ -91,7 +85,7 @@ type CellDecoder = (value: unknown, column: number) => WireValue;
 
 /**
  * Compiles the row decoder for one result. `protocol` says how the rows were read: 'binary'
- * (`execute` with {@link BINARY_RESULT_OPTIONS}) or 'text' (`query` with
+ * (`execute` on a connection with {@link DRIVER_CONNECTION_OPTIONS}) or 'text' (`query` with
  * {@link TEXT_RESULT_OPTIONS}).
  */
 export function compileRowDecoder(fields: readonly DriverField[], protocol: 'binary' | 'text'): RowDecoder {

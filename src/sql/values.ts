@@ -24,7 +24,6 @@ import type { WireValueInput } from './wire.js';
 export { columnTypeEnumName, columnTypeName, compileColumns } from './columns.js';
 export type { DriverField } from './mysql-types.js';
 export {
-  BINARY_RESULT_OPTIONS,
   binaryTypeCast,
   compileRowDecoder,
   DRIVER_CONNECTION_OPTIONS,
@@ -33,6 +32,7 @@ export {
   type RowDecoder,
   TEXT_RESULT_OPTIONS,
 } from './row-decoder.js';
+export { type ResultShape, ResultShapeCache, resultShape } from './result-shape.js';
 export type { ColumnTypeName, WireColumn, WireValue, WireValueInput } from './wire.js';
 
 /** A bind parameter for mysql2's `execute`. */

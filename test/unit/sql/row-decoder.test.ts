@@ -1,7 +1,7 @@
 /**
  * Row decoding from synthetic column definitions. The raw cells are what mysql2 3.24 returns
  * with the exported options, as observed against MariaDB 10.11: binary protocol values from
- * `execute` with BINARY_RESULT_OPTIONS, text protocol cells as raw bytes (`typeCast: false`).
+ * `execute` on a connection with DRIVER_CONNECTION_OPTIONS, text protocol cells as raw bytes (`typeCast: false`).
  */
 import test from 'ava';
 import { Code, GatewayError } from '../../../src/errors.js';

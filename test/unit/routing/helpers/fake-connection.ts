@@ -2,6 +2,7 @@
 
 import type { FieldPacket } from 'mysql2';
 import type { RowSink, StatementOutcome } from '../../../../src/backend/connection.js';
+import { resultShape } from '../../../../src/sql/values.js';
 import type { ProbeConnection, ProbeConnector } from '../../../../src/routing/mysql-probe.js';
 import { deferred, type Deferred } from '../../pool/helpers/fake-hooks.js';
 
@@ -37,10 +38,8 @@ export class FakeConnection implements ProbeConnection {
 
   run(sql: string, _params: readonly unknown[], sink: RowSink | undefined): Promise<StatementOutcome> {
     return this.answer(sql).then((result) => {
-      sink?.fields(
-        result.names.map((name) => ({ name }) as FieldPacket),
-        'binary',
-      );
+      const fields = result.names.map((name) => ({ name }) as FieldPacket);
+      sink?.fields(fields, 'binary', resultShape(fields, 'binary'));
       for (const row of result.rows) sink?.row([...row]);
       return { rowCount: result.rows.length, header: undefined, protocol: 'binary' };
     });
