@@ -179,7 +179,7 @@ export class Gateway {
           transactions: config.transactions,
           telemetry,
           status,
-          onError: (method, err, trace) => {
+          onError: (method, err, trace, principal) => {
             const e = GatewayError.from(err);
             const fields = trace.logFields();
             // Server messages can echo values: log codes and reasons only.
@@ -187,6 +187,7 @@ export class Gateway {
               {
                 ...fields,
                 method,
+                ...(principal === '' ? {} : { principal }),
                 code: e.code,
                 reason: e.reason,
                 errno: e.mysqlErrno,

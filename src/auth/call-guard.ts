@@ -7,6 +7,7 @@
 import type { PeerCertificate } from 'node:tls';
 import { errors } from '../errors.js';
 import type { Access } from '../session/access.js';
+import type { CallTrace } from '../telemetry/call-trace.js';
 import type { Authenticator } from './authenticator.js';
 import { Principal } from './principal.js';
 
@@ -29,6 +30,8 @@ export interface AdmitOptions {
   readonly transaction?: boolean;
   /** Needs an admin principal. */
   readonly admin?: boolean;
+  /** The call's trace, told who the caller is. */
+  readonly trace?: Pick<CallTrace, 'authenticated'>;
 }
 
 /** Authentication and per-principal limits; `undefined` authenticator = authentication off. */
@@ -49,6 +52,7 @@ export class CallGuard {
       metadata: call.metadata,
       peerCertificate: call.getAuthContext().sslPeerCertificate,
     });
+    opts.trace?.authenticated(principal.name);
     if (opts.admin && !principal.admin) {
       throw errors.permissionDenied('ADMIN_ONLY', `principal ${principal.name} is not an admin principal`);
     }
@@ -57,9 +61,17 @@ export class CallGuard {
     return { access: principal, release: () => slot.release() };
   }
 
-  /** Admits `call`, runs `work` with its access, and releases the call's slot when `work` settles. */
-  async run<T>(call: GuardedCall, work: (access: Access) => Promise<T>, opts: AdmitOptions = {}): Promise<T> {
+  /**
+   * Admits `call`, runs `work` with its access, and releases the call's slot when `work` settles.
+   * `onAdmitted` hears the principal's name first (for the call's log lines).
+   */
+  async run<T>(
+    call: GuardedCall,
+    work: (access: Access) => Promise<T>,
+    opts: AdmitOptions & { onAdmitted?: (principal: string) => void } = {},
+  ): Promise<T> {
     const admission = this.admit(call, opts);
+    opts.onAdmitted?.(admission.access.principal);
     try {
       return await work(admission.access);
     } finally {

@@ -20,14 +20,23 @@ export function executeHandler(deps: HandlerDeps) {
     const trace = deps.telemetry.startCall('Execute', call.metadata);
     const scope = callScope(call, trace);
     const req = call.request;
+    let principal = '';
     deps.guard
-      .run(call, (access) =>
-        runExecute(
-          deps.clusters,
-          deps.limits,
-          { access, cluster: req.cluster, sql: req.sql, params: req.params },
-          scope.ctx,
-        ),
+      .run(
+        call,
+        (access) =>
+          runExecute(
+            deps.clusters,
+            deps.limits,
+            { access, cluster: req.cluster, sql: req.sql, params: req.params },
+            scope.ctx,
+          ),
+        {
+          trace,
+          onAdmitted: (name) => {
+            principal = name;
+          },
+        },
       )
       .then(
         (t) => {
@@ -46,7 +55,7 @@ export function executeHandler(deps: HandlerDeps) {
         (err: unknown) => {
           scope.dispose();
           trace.end(err);
-          deps.onError('Execute', err, trace);
+          deps.onError('Execute', err, trace, principal);
           callback(toStatus(err));
         },
       );

@@ -23,5 +23,5 @@ export interface HandlerDeps {
    */
   readonly status: (cluster?: string) => GatewayStatus;
   /** Reports a failed call (logs); must not throw. */
-  readonly onError: (method: string, err: unknown, trace: CallTrace) => void;
+  readonly onError: (method: string, err: unknown, trace: CallTrace, principal: string) => void;
 }

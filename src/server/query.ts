@@ -48,8 +48,14 @@ export function queryHandler(deps: HandlerDeps) {
       rows: (rows) => call.write({ rows: { rows } }),
       onceDrain: (cb) => call.once('drain', cb),
     };
+    let principal = '';
     deps.guard
-      .run(call, (access) => runQuery(deps.clusters, deps.limits, { access, ...input }, scope.ctx, writer))
+      .run(call, (access) => runQuery(deps.clusters, deps.limits, { access, ...input }, scope.ctx, writer), {
+        trace,
+        onAdmitted: (name) => {
+          principal = name;
+        },
+      })
       .then(
         (totals) => {
           scope.dispose();
@@ -68,7 +74,7 @@ export function queryHandler(deps: HandlerDeps) {
         (err: unknown) => {
           scope.dispose();
           trace.end(err);
-          deps.onError('Query', err, trace);
+          deps.onError('Query', err, trace, principal);
           call.emit('error', toStatus(err));
         },
       );

@@ -14,11 +14,11 @@ export function transactionHandler(deps: HandlerDeps) {
     const scope = callScope(call, trace);
     let admission: Admission;
     try {
-      admission = deps.guard.admit(call, { transaction: true });
+      admission = deps.guard.admit(call, { transaction: true, trace });
     } catch (err) {
       scope.dispose();
       trace.end(err);
-      deps.onError('Transaction', err, trace);
+      deps.onError('Transaction', err, trace, '');
       call.emit('error', toStatus(err));
       return;
     }
@@ -39,7 +39,7 @@ export function transactionHandler(deps: HandlerDeps) {
           scope.dispose();
           trace.end(err);
           if (err) {
-            deps.onError('Transaction', err, trace);
+            deps.onError('Transaction', err, trace, admission.access.principal);
             call.emit('error', toStatus(err));
           } else {
             call.end();

@@ -59,6 +59,8 @@ export interface CallTrace {
   statement(target: StatementTarget, conn: StatementConnection, stmt: TracedStatement): StatementTrace;
   /** The router chose `route.backend`; shown on the call span and on the next statement span. */
   routed(route: RouteDecision): void;
+  /** The caller's principal, once authenticated ('' when authentication is off). */
+  authenticated(principal: string): void;
   /** A connection was leased from pool `pool` after waiting `waitMs` milliseconds. */
   poolAcquired(pool: string, waitMs: number): void;
   /** Attempt `attempt` (2 = first retry) follows a connection failure on `failed`. */
@@ -98,6 +100,7 @@ export const NOOP_STATEMENT_TRACE: StatementTrace = Object.freeze({
 export const NOOP_CALL_TRACE: CallTrace = Object.freeze({
   statement: () => NOOP_STATEMENT_TRACE,
   routed: () => {},
+  authenticated: () => {},
   poolAcquired: () => {},
   retry: () => {},
   streamed: () => {},

@@ -262,6 +262,10 @@ export class RecordingCallTrace implements CallTrace {
     }
   }
 
+  authenticated(principal: string): void {
+    if (principal !== '' && this.span.isRecording()) this.span.setAttribute(ATTR.principal, principal);
+  }
+
   poolAcquired(pool: string, waitMs: number): void {
     this.pool = pool;
     this.poolWaitMs = waitMs;

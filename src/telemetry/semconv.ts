@@ -57,6 +57,7 @@ export const ATTR = {
   backend: 'mysqlgateway.backend',
   backendRole: 'mysqlgateway.backend.role',
   routeReason: 'mysqlgateway.route.reason',
+  principal: 'mysqlgateway.principal',
   poolWaitSeconds: 'mysqlgateway.pool.wait.duration',
   connectionId: 'mysqlgateway.connection.id',
   attempt: 'mysqlgateway.attempt',

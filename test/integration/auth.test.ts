@@ -23,6 +23,7 @@ import {
   TxStream,
 } from './helpers/client.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
+import { inMemoryTelemetry } from './helpers/telemetry.js';
 
 const TABLE = 'auth_rows';
 const tokens = {
@@ -37,6 +38,7 @@ const tokens = {
 };
 
 let gw: TestGateway;
+const tel = inMemoryTelemetry();
 const clients: GatewayStub[] = [];
 const admins: { close(): void }[] = [];
 
@@ -73,24 +75,27 @@ test.before(async () => {
     tokenSha256: [hashToken(token)],
     ...extra,
   });
-  gw = await startGateway({
-    admin: { host: '0.0.0.0', port: 0 },
-    // On, for the admin listener's /metrics page (no exporter is configured).
-    telemetry: { enabled: true },
-    auth: {
-      enabled: true,
-      principals: {
-        app: { tokenSha256: [hashToken(tokens.rotatedOld), hashToken(tokens.app)] },
-        reader: p(tokens.reader, { readOnly: true }),
-        analyst: p(tokens.analyst, { clusters: ['analytics'] }),
-        oneCall: p(tokens.oneCall, { maxConcurrentCalls: 1 }),
-        oneTx: p(tokens.oneTx, { maxConcurrentTransactions: 1 }),
-        slow: p(tokens.slow, { requestsPerSecond: 0.1, burst: 3 }),
-        ops: p(tokens.admin, { admin: true }),
+  gw = await startGateway(
+    {
+      admin: { host: '0.0.0.0', port: 0 },
+      // On, for the admin listener's /metrics page (no exporter is configured).
+      telemetry: { enabled: true },
+      auth: {
+        enabled: true,
+        principals: {
+          app: { tokenSha256: [hashToken(tokens.rotatedOld), hashToken(tokens.app)] },
+          reader: p(tokens.reader, { readOnly: true }),
+          analyst: p(tokens.analyst, { clusters: ['analytics'] }),
+          oneCall: p(tokens.oneCall, { maxConcurrentCalls: 1 }),
+          oneTx: p(tokens.oneTx, { maxConcurrentTransactions: 1 }),
+          slow: p(tokens.slow, { requestsPerSecond: 0.1, burst: 3 }),
+          ops: p(tokens.admin, { admin: true }),
+        },
       },
+      clusters: { analytics: sandboxClusterConfig({ replicas: false }) },
     },
-    clusters: { analytics: sandboxClusterConfig({ replicas: false }) },
-  });
+    tel.options,
+  );
   await rootQuery(sandbox.primaryPort, `CREATE TABLE IF NOT EXISTS gwtest.${TABLE} (id INT PRIMARY KEY)`);
   await rootQuery(sandbox.primaryPort, `DELETE FROM gwtest.${TABLE}`);
 });
@@ -306,6 +311,20 @@ test.serial('authentication off is explicit and loud; on, the gateway does not w
     logs.map((l) => JSON.parse(l)).find((l) => l.level === 40 && /AUTHENTICATION IS OFF/.test(l.msg));
   t.truthy(warning(open.logs), 'a warn-level line says authentication is off');
   t.is(warning(gw.logs), undefined);
+});
+
+test.serial('the principal is on the call span and on the log line of a refused call', async (t) => {
+  tel.spans.reset();
+  await query(client({ token: tokens.app }), select);
+  await outcome(execute(client({ token: tokens.reader }), { sql: `INSERT INTO ${TABLE} VALUES (9)` }));
+  await gw.gateway.telemetry.flush();
+  const servers = tel.spans.getFinishedSpans().filter((s) => s.kind === 1);
+  t.deepEqual(servers.map((s) => s.attributes['mysqlgateway.principal']).sort(), ['app', 'reader']);
+  const refused = gw.logs
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.msg === 'call failed' && l.reason === 'READ_ONLY_PRINCIPAL');
+  t.true(refused.length > 0);
+  t.true(refused.every((l) => l.principal === 'reader'));
 });
 
 test.serial('no token ever reaches the logs', (t) => {
