@@ -2,6 +2,10 @@
  * The call and statement traces used while telemetry is on: a SERVER span per RPC, a CLIENT span
  * per statement (its child), and the RPC and database duration metrics. Attributes are computed
  * once per statement, only for spans that are sampled; nothing here runs per row.
+ *
+ * Every start, end and event time is given explicitly from one high-resolution clock (`hrTime()`):
+ * left to itself the SDK anchors each span on `Date.now()` (whole milliseconds) and measures from
+ * there, so a statement span could appear to end up to a millisecond after its call's span.
  */
 import {
   type Attributes,
@@ -12,6 +16,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import { type Code, codeName, GatewayError } from '../errors.js';
 import type {
   CallTrace,
@@ -166,7 +171,7 @@ class RecordingStatementTrace implements StatementTrace {
     this.done = true;
     this.s.metrics.dbOperationDuration.record((performance.now() - this.startedAt) / 1000, this.attributes);
     if (this.span.isRecording()) this.span.setAttribute(ATTR.dbResponseReturnedRows, rows);
-    this.span.end();
+    this.span.end(hrTime());
   }
 
   fail(err: GatewayError): void {
@@ -185,7 +190,7 @@ class RecordingStatementTrace implements StatementTrace {
       // The server's message can echo values: the status says code and reason only.
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: `${statusName(err.code)} ${err.reason}` });
     }
-    this.span.end();
+    this.span.end(hrTime());
   }
 }
 
@@ -209,7 +214,7 @@ export class RecordingCallTrace implements CallTrace {
   ) {
     this.span = s.tracer.startSpan(
       `${RPC_SERVICE}/${method}`,
-      { kind: SpanKind.SERVER, attributes: SPAN_START_ATTRIBUTES[method] },
+      { kind: SpanKind.SERVER, attributes: SPAN_START_ATTRIBUTES[method], startTime: hrTime() },
       parent,
     );
     this.ctx = trace.setSpan(parent, this.span);
@@ -242,7 +247,7 @@ export class RecordingCallTrace implements CallTrace {
     }
     const span = this.s.tracer.startSpan(
       desc.summary || desc.operation || system,
-      { kind: SpanKind.CLIENT, attributes: spanAttributes },
+      { kind: SpanKind.CLIENT, attributes: spanAttributes, startTime: hrTime() },
       this.ctx,
     );
     // The pool wait belongs to the first statement on the lease.
@@ -274,11 +279,15 @@ export class RecordingCallTrace implements CallTrace {
   retry(attempt: number, failed: StatementTarget, err: GatewayError): void {
     this.s.metrics.retries.add(1, { [LABEL.cluster]: failed.cluster });
     if (this.span.isRecording()) {
-      this.span.addEvent('mysqlgateway.retry', {
-        [ATTR.attempt]: attempt,
-        [ATTR.backend]: failed.name,
-        [ATTR.errorType]: err.reason,
-      });
+      this.span.addEvent(
+        'mysqlgateway.retry',
+        {
+          [ATTR.attempt]: attempt,
+          [ATTR.backend]: failed.name,
+          [ATTR.errorType]: err.reason,
+        },
+        hrTime(),
+      );
     }
   }
 
@@ -316,7 +325,7 @@ export class RecordingCallTrace implements CallTrace {
       }
       this.span.setAttributes(attrs);
     }
-    this.span.end();
+    this.span.end(hrTime());
   }
 
   logFields(): TraceLogFields | Record<string, never> {
