@@ -175,7 +175,7 @@ export function renderReport(
     );
   }
   const floorLines: string[] = [];
-  for (const conc of [16, 64]) {
+  for (const conc of [1, 16, 64]) {
     const scenario = `(a) unary point select c=${conc}`;
     const gateway = rows.find((r) => r.scenario === scenario && r.side === 'gateway')?.cpuUsPerOp;
     const floor = rows.find((r) => r.scenario === scenario && r.side === 'floor')?.cpuUsPerOp;
@@ -186,6 +186,12 @@ export function renderReport(
       '',
       `Gateway CPU per point query against the floor's (its own work on top of grpc-js and mysql2): ${floorLines.join(', ')}.`,
     );
+  }
+  const c1 = rows.filter((r) => r.scenario === '(a) unary point select c=1');
+  const p50 = (side: Row['side']) => c1.find((r) => r.side === side)?.p50Us;
+  const [direct, floor] = [p50('direct'), p50('floor')];
+  if (direct !== undefined && floor !== undefined) {
+    lines.push('', `The floor's own added p50 latency at c=1: ${(floor - direct).toFixed(0)} us.`);
   }
   lines.push('', '![latency against concurrency](latency.svg)', '');
   return { markdown: `${lines.join('\n')}\n`, svg: svgPlot(rows) };

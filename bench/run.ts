@@ -161,7 +161,7 @@ async function unary(gw: GatewayProcess, dir: string, bare?: GatewayProcess): Pr
       ...res,
       note: failed ? `${failed} gRPC errors` : '',
     });
-    if (bare && conc > 1) {
+    if (bare) {
       record({
         scenario: `(a) unary point select c=${conc}`,
         side: 'floor',
