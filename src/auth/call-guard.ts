@@ -32,6 +32,8 @@ export interface AdmitOptions {
   readonly admin?: boolean;
   /** The call's trace, told who the caller is. */
   readonly trace?: Pick<CallTrace, 'authenticated'>;
+  /** Hears the principal's name once the caller is authenticated, before any other check. */
+  readonly onIdentified?: (principal: string) => void;
 }
 
 /** Authentication and per-principal limits; `undefined` authenticator = authentication off. */
@@ -53,6 +55,7 @@ export class CallGuard {
       peerCertificate: call.getAuthContext().sslPeerCertificate,
     });
     opts.trace?.authenticated(principal.name);
+    opts.onIdentified?.(principal.name);
     if (opts.admin && !principal.admin) {
       throw errors.permissionDenied('ADMIN_ONLY', `principal ${principal.name} is not an admin principal`);
     }
@@ -61,17 +64,9 @@ export class CallGuard {
     return { access: principal, release: () => slot.release() };
   }
 
-  /**
-   * Admits `call`, runs `work` with its access, and releases the call's slot when `work` settles.
-   * `onAdmitted` hears the principal's name first (for the call's log lines).
-   */
-  async run<T>(
-    call: GuardedCall,
-    work: (access: Access) => Promise<T>,
-    opts: AdmitOptions & { onAdmitted?: (principal: string) => void } = {},
-  ): Promise<T> {
+  /** Admits `call`, runs `work` with its access, and releases the call's slot when `work` settles. */
+  async run<T>(call: GuardedCall, work: (access: Access) => Promise<T>, opts: AdmitOptions = {}): Promise<T> {
     const admission = this.admit(call, opts);
-    opts.onAdmitted?.(admission.access.principal);
     try {
       return await work(admission.access);
     } finally {

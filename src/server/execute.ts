@@ -33,7 +33,7 @@ export function executeHandler(deps: HandlerDeps) {
           ),
         {
           trace,
-          onAdmitted: (name) => {
+          onIdentified: (name) => {
             principal = name;
           },
         },

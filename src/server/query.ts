@@ -52,7 +52,7 @@ export function queryHandler(deps: HandlerDeps) {
     deps.guard
       .run(call, (access) => runQuery(deps.clusters, deps.limits, { access, ...input }, scope.ctx, writer), {
         trace,
-        onAdmitted: (name) => {
+        onIdentified: (name) => {
           principal = name;
         },
       })

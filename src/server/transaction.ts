@@ -13,12 +13,19 @@ export function transactionHandler(deps: HandlerDeps) {
     const trace = deps.telemetry.startCall('Transaction', call.metadata);
     const scope = callScope(call, trace);
     let admission: Admission;
+    let principal = '';
     try {
-      admission = deps.guard.admit(call, { transaction: true, trace });
+      admission = deps.guard.admit(call, {
+        transaction: true,
+        trace,
+        onIdentified: (name) => {
+          principal = name;
+        },
+      });
     } catch (err) {
       scope.dispose();
       trace.end(err);
-      deps.onError('Transaction', err, trace, '');
+      deps.onError('Transaction', err, trace, principal);
       call.emit('error', toStatus(err));
       return;
     }
@@ -39,7 +46,7 @@ export function transactionHandler(deps: HandlerDeps) {
           scope.dispose();
           trace.end(err);
           if (err) {
-            deps.onError('Transaction', err, trace, admission.access.principal);
+            deps.onError('Transaction', err, trace, principal);
             call.emit('error', toStatus(err));
           } else {
             call.end();

@@ -325,6 +325,12 @@ test.serial('the principal is on the call span and on the log line of a refused 
     .filter((l) => l.msg === 'call failed' && l.reason === 'READ_ONLY_PRINCIPAL');
   t.true(refused.length > 0);
   t.true(refused.every((l) => l.principal === 'reader'));
+  const limited = gw.logs.map((l) => JSON.parse(l)).filter((l) => l.reason === 'RATE_LIMITED');
+  t.true(limited.length > 0, 'the rate-limited call was logged');
+  t.true(
+    limited.every((l) => l.principal === 'slow'),
+    'naming the principal that was throttled',
+  );
 });
 
 test.serial('no token ever reaches the logs', (t) => {
