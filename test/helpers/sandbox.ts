@@ -212,3 +212,13 @@ async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise
     clearTimeout(timer);
   }
 }
+
+/** Statements of the gateway user still running on the primary whose text contains `marker`. */
+export async function runningStatements(marker: string): Promise<number> {
+  const rows = await rootQuery(
+    sandbox.primaryPort,
+    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND INFO LIKE CONCAT('%', ?, '%') AND COMMAND <> 'Sleep'",
+    [sandbox.gatewayUser, marker],
+  );
+  return Number((rows as { n: number }[])[0]?.n);
+}

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { GatewayClient, GatewayClientError, Value } from '../../src/client/index.js';
-import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
+import { runningStatements, waitFor } from '../helpers/sandbox.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 let gw: TestGateway;
@@ -35,16 +35,6 @@ test.after.always(async () => {
 test.afterEach.always(async () => {
   await gw.assertNoLeaks();
 });
-
-/** Statements of the gateway user running on the primary whose text contains `marker`. */
-async function running(marker: string): Promise<number> {
-  const rows = await rootQuery(
-    sandbox.primaryPort,
-    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND INFO LIKE CONCAT('%', ?, '%') AND COMMAND <> 'Sleep'",
-    [sandbox.gatewayUser, marker],
-  );
-  return Number((rows as { n: number }[])[0]?.n);
-}
 
 test.serial('values round-trip with their JS types', async (t) => {
   const bytes = Buffer.from([0x00, 0xff, 0x10, 0x80]);
@@ -178,7 +168,7 @@ test.serial('a query past its deadline fails DEADLINE_EXCEEDED and is killed on 
   });
   t.is(err?.code, 4);
   t.is(err?.codeName, 'DEADLINE_EXCEEDED');
-  await waitFor(async () => (await running(marker)) === 0, {
+  await waitFor(async () => (await runningStatements(marker)) === 0, {
     message: 'statement gone from the processlist',
   });
 });
@@ -199,25 +189,29 @@ test.serial('an AbortSignal cancels a running query on the server', async (t) =>
   const ac = new AbortController();
   const result = client.query(`SELECT SLEEP(20) AS ${marker}`, [], { signal: ac.signal });
   const consumed = result.all();
-  await waitFor(async () => (await running(marker)) === 1, { message: 'query started' });
+  await waitFor(async () => (await runningStatements(marker)) === 1, { message: 'query started' });
   const reason = new Error('user went away');
   ac.abort(reason);
   const err = await t.throwsAsync(consumed, { instanceOf: GatewayClientError });
   t.is(err?.code, 1);
   t.is(err?.codeName, 'CANCELLED');
   t.is(err?.cause, reason);
-  await waitFor(async () => (await running(marker)) === 0, { message: 'query killed on the server' });
+  await waitFor(async () => (await runningStatements(marker)) === 0, {
+    message: 'query killed on the server',
+  });
 });
 
 test.serial('an AbortSignal cancels an execute; an aborted signal sends nothing', async (t) => {
   const marker = 'client_abort_x';
   const ac = new AbortController();
   const pending = client.execute(`DO SLEEP(20) + 0 * LENGTH('${marker}')`, [], { signal: ac.signal });
-  await waitFor(async () => (await running(marker)) === 1, { message: 'statement started' });
+  await waitFor(async () => (await runningStatements(marker)) === 1, { message: 'statement started' });
   ac.abort();
   const err = await t.throwsAsync(pending, { instanceOf: GatewayClientError });
   t.is(err?.codeName, 'CANCELLED');
-  await waitFor(async () => (await running(marker)) === 0, { message: 'statement killed on the server' });
+  await waitFor(async () => (await runningStatements(marker)) === 0, {
+    message: 'statement killed on the server',
+  });
 
   const before = await client.queryAll(`SELECT COUNT(*) FROM ${AI}`);
   const early = await t.throwsAsync(

@@ -1,6 +1,6 @@
 /** A call's deadline or cancellation stops its statement on the server, not only in the gateway. */
 import test from 'ava';
-import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
+import { runningStatements, waitFor } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -18,16 +18,6 @@ test.afterEach.always(async () => {
   await gw.assertNoLeaks();
 });
 
-/** Statements of the gateway user still running on the primary whose text contains `marker`. */
-async function running(marker: string): Promise<number> {
-  const rows = await rootQuery(
-    sandbox.primaryPort,
-    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND INFO LIKE CONCAT('%', ?, '%') AND COMMAND <> 'Sleep'",
-    [sandbox.gatewayUser, marker],
-  );
-  return Number((rows as { n: number }[])[0]?.n);
-}
-
 test.serial(
   'a deadline turns into DEADLINE_EXCEEDED and the query is gone from the processlist',
   async (t) => {
@@ -36,11 +26,11 @@ test.serial(
       query(gw.client, { sql: `SELECT SLEEP(30) AS ${marker}` }, { deadlineMs: 700 }),
     );
     t.is(errorDetails(err).code, 4);
-    await waitFor(async () => (await running(marker)) === 0, {
+    await waitFor(async () => (await runningStatements(marker)) === 0, {
       timeoutMs: 5000,
       message: 'query killed on the server',
     });
-    t.is(await running(marker), 0);
+    t.is(await runningStatements(marker), 0);
   },
 );
 
@@ -50,11 +40,11 @@ test.serial('Execute past its deadline is killed on the server too', async (t) =
     execute(gw.client, { sql: `DO SLEEP(30) + 0 * LENGTH('${marker}')` }, { deadlineMs: 700 }),
   );
   t.is(errorDetails(err).code, 4);
-  await waitFor(async () => (await running(marker)) === 0, {
+  await waitFor(async () => (await runningStatements(marker)) === 0, {
     timeoutMs: 5000,
     message: 'statement killed on the server',
   });
-  t.is(await running(marker), 0);
+  t.is(await runningStatements(marker), 0);
 });
 
 test.serial('cancelling a Query kills it on the server', async (t) => {
@@ -64,15 +54,18 @@ test.serial('cancelling a Query kills it on the server', async (t) => {
     call.on('error', resolve);
     call.on('end', () => resolve(null));
   });
-  await waitFor(async () => (await running(marker)) === 1, { timeoutMs: 5000, message: 'query started' });
+  await waitFor(async () => (await runningStatements(marker)) === 1, {
+    timeoutMs: 5000,
+    message: 'query started',
+  });
   call.cancel();
   const err = await ended;
   t.is(errorDetails(err).code, 1);
-  await waitFor(async () => (await running(marker)) === 0, {
+  await waitFor(async () => (await runningStatements(marker)) === 0, {
     timeoutMs: 5000,
     message: 'query killed on the server',
   });
-  t.is(await running(marker), 0);
+  t.is(await runningStatements(marker), 0);
 });
 
 test.serial('the gateway keeps serving after kills', async (t) => {

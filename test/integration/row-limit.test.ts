@@ -4,7 +4,7 @@
  * a Transaction the transaction ends (its connection is gone, so MySQL rolled it back).
  */
 import test from 'ava';
-import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
+import { runningStatements, waitFor } from '../helpers/sandbox.js';
 import { errorDetails, query, TxStream } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -23,16 +23,6 @@ test.afterEach.always(async () => {
   await gw.assertNoLeaks();
 });
 
-/** Statements of the gateway user still running on the primary whose text contains `marker`. */
-async function running(marker: string): Promise<number> {
-  const rows = await rootQuery(
-    sandbox.primaryPort,
-    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ? AND INFO LIKE CONCAT('%', ?, '%') AND COMMAND <> 'Sleep'",
-    [sandbox.gatewayUser, marker],
-  );
-  return Number((rows as { n: number }[])[0]?.n);
-}
-
 /** Rows are slow to produce (SLEEP per row past the limit), so only a kill ends it soon. */
 const slowResult = (marker: string) =>
   `SELECT seq, IF(seq > ${LIMIT}, SLEEP(0.01), 0) AS s, REPEAT('x', 2000) AS pad FROM seq_1_to_100000 /* ${marker} */`;
@@ -48,7 +38,7 @@ test.serial('a Query past the row limit fails ROW_LIMIT and its statement is kil
     Date.now() - started < 5000,
     'failed at once, not after the whole result (100,000 rows take 1000 s)',
   );
-  await waitFor(async () => (await running(marker)) === 0, {
+  await waitFor(async () => (await runningStatements(marker)) === 0, {
     timeoutMs: 5000,
     message: 'the statement is gone from the processlist',
   });
@@ -67,7 +57,7 @@ test.serial('inside a Transaction the row limit ends the transaction', async (t)
   t.true(last.error?.transaction_rolled_back);
   const status = await tx.status;
   t.truthy(status, 'the stream ends with an error status');
-  await waitFor(async () => (await running(marker)) === 0, {
+  await waitFor(async () => (await runningStatements(marker)) === 0, {
     timeoutMs: 5000,
     message: 'the statement is gone from the processlist',
   });
