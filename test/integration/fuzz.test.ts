@@ -12,24 +12,13 @@ import test from 'ava';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { waitFor } from '../helpers/sandbox.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
+import { prng as rng } from '../helpers/prng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 12);
 const T = 'fuzz_sentinel';
 
 let gw: TestGateway;
-
-/** mulberry32: small, seedable, good enough for fuzzing. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test.before(async () => {
   // A stream cancelled before grpc-js dispatched it to the handler is never reported as

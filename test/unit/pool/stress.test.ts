@@ -13,6 +13,7 @@ import { Pool } from '../../../src/pool/pool.js';
 import type { PoolHooks } from '../../../src/pool/pool-hooks.js';
 import type { PoolOptions } from '../../../src/pool/pool-options.js';
 import { FakeClock, flush } from './helpers/fake-clock.js';
+import { prng } from '../../helpers/prng.js';
 
 /** Fixed seeds, so CI is deterministic; `POOL_STRESS_SEEDS=7,8,9` replays or explores others. */
 const SEEDS = process.env.POOL_STRESS_SEEDS?.split(',').map(Number) ?? [1, 2, 3, 5, 9, 11, 42, 1337];
@@ -34,18 +35,6 @@ function optionsFor(rand: () => number): PoolOptions {
     maxLifetimeMs,
     lifetimeJitterMs: maxLifetimeMs === 0 ? 0 : pick([0, 1000]),
     evictionIntervalMs: pick([10, 100]),
-  };
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -2,6 +2,7 @@ import test from 'ava';
 import { gatewayPackageDefinition } from '../../../src/server/proto.js';
 import { responseSerializers, type Serializer } from '../../../src/server/response-codec.js';
 import { compileColumns, type DriverField, NULL_VALUE, type WireValue } from '../../../src/sql/values.js';
+import { prng } from '../../helpers/prng.js';
 
 type Method = {
   responseSerialize: Serializer;
@@ -11,18 +12,6 @@ const service = gatewayPackageDefinition()['mysqlgateway.v1.Gateway'] as unknown
 const query = service.Query as Method;
 const transaction = service.Transaction as Method;
 const fast = responseSerializers(query.responseSerialize, transaction.responseSerialize);
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INT64_EDGES = [
   '0',
