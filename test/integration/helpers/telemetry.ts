@@ -9,32 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSync } from '@grpc/proto-loader';
-import { type MetricProducer, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { getMetricsFromIterator, type PromHistogramData, type PromMetric } from 'prom2javascript';
 import type { GatewayOptions } from '../../../src/gateway.js';
+import { CollectingReader } from '../../helpers/collecting-reader.js';
 import { waitFor } from '../../helpers/sandbox.js';
 
-/** A metric reader that tests pull from with `collect()`. */
-export class CollectingReader extends MetricReader {
-  constructor(producers: readonly MetricProducer[] = []) {
-    super({ metricProducers: [...producers] });
-  }
-
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** Every metric collected now. */
-  async resourceMetrics(): Promise<ResourceMetrics> {
-    const { resourceMetrics, errors } = await this.collect();
-    if (errors.length > 0) throw new Error(`metric collection failed: ${errors.map(String).join('; ')}`);
-    return resourceMetrics;
-  }
-}
+export { CollectingReader };
 
 /** In-memory exporters and the gateway options that install them. */
 export interface InMemoryTelemetry {

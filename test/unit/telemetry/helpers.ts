@@ -1,51 +1,12 @@
 /** Fakes and in-memory exporters for the telemetry unit tests (no network, no database). */
-import { type MetricProducer, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
+import { CollectingReader } from '../../helpers/collecting-reader.js';
+
+export { CollectingReader };
 import type { TelemetryConfig } from '../../../src/config/schema.js';
 import type { ObservedBackend, ObservedPoolStats } from '../../../src/telemetry/gateway-metrics.js';
 import { Telemetry } from '../../../src/telemetry/telemetry.js';
-
-/** A reader the tests `collect()` from. */
-export class CollectingReader extends MetricReader {
-  constructor(producers: readonly MetricProducer[] = []) {
-    super({ metricProducers: [...producers] });
-  }
-
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  /** Data points of metric `name` (attributes and value) collected now. */
-  async points(name: string): Promise<{ attributes: Record<string, unknown>; value: unknown }[]> {
-    const { resourceMetrics } = await this.collect();
-    return pointsOf(resourceMetrics, name);
-  }
-
-  /** The descriptor of metric `name`. */
-  async descriptor(name: string): Promise<{ unit: string } | undefined> {
-    const { resourceMetrics } = await this.collect();
-    for (const sm of resourceMetrics.scopeMetrics)
-      for (const m of sm.metrics) if (m.descriptor.name === name) return m.descriptor;
-    return undefined;
-  }
-}
-
-function pointsOf(
-  rm: ResourceMetrics,
-  name: string,
-): { attributes: Record<string, unknown>; value: unknown }[] {
-  const out: { attributes: Record<string, unknown>; value: unknown }[] = [];
-  for (const sm of rm.scopeMetrics)
-    for (const m of sm.metrics)
-      if (m.descriptor.name === name)
-        for (const p of m.dataPoints as { attributes: Record<string, unknown>; value: unknown }[])
-          out.push(p);
-  return out;
-}
 
 /** `config.telemetry` with overrides. */
 export function telemetryConfig(over: Partial<TelemetryConfig> = {}): TelemetryConfig {
