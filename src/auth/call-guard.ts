@@ -56,9 +56,7 @@ export class CallGuard {
     });
     opts.trace?.authenticated(principal.name);
     opts.onIdentified?.(principal.name);
-    if (opts.admin && !principal.admin) {
-      throw errors.permissionDenied('ADMIN_ONLY', `principal ${principal.name} is not an admin principal`);
-    }
+    if (opts.admin) requireAdmin(principal);
     principal.request();
     const slot = principal.enter(opts.transaction === true);
     return { access: principal, release: () => slot.release() };
@@ -80,9 +78,13 @@ export class CallGuard {
     const principal = this.authenticator.authenticate({
       metadata: { get: () => (authorization === undefined ? [] : [authorization]) },
     });
-    if (!principal.admin) {
-      throw errors.permissionDenied('ADMIN_ONLY', `principal ${principal.name} is not an admin principal`);
-    }
+    requireAdmin(principal);
     return principal;
+  }
+}
+
+function requireAdmin(principal: Principal): void {
+  if (!principal.admin) {
+    throw errors.permissionDenied('ADMIN_ONLY', `principal ${principal.name} is not an admin principal`);
   }
 }

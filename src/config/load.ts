@@ -165,15 +165,26 @@ async function resolveServerTls(
       message: 'mutual TLS needs server.tls.cert and server.tls.key',
     });
   }
-  for (const key of ['cert', 'key', 'clientCa'] as const) {
-    if (out[key] === '') continue;
+  await checkReadable(out, ['cert', 'key', 'clientCa'], 'server.tls', issues);
+  return out;
+}
+
+/** Reports each non-empty file path of `files` (at `files[key]`) that cannot be read, under `path.key`. */
+async function checkReadable<K extends string>(
+  files: Readonly<Record<K, string>>,
+  keys: readonly K[],
+  path: string,
+  issues: ConfigIssue[],
+): Promise<void> {
+  for (const key of keys) {
+    const file = files[key];
+    if (file === '') continue;
     try {
-      await access(out[key], constants.R_OK);
+      await access(file, constants.R_OK);
     } catch (error) {
-      issues.push({ key: `server.tls.${key}`, message: `cannot read ${out[key]} (${errorCode(error)})` });
+      issues.push({ key: `${path}.${key}`, message: `cannot read ${file} (${errorCode(error)})` });
     }
   }
-  return out;
 }
 
 async function resolveCluster(
@@ -196,17 +207,7 @@ async function resolveBackend(
   env: Env,
   issues: ConfigIssue[],
 ): Promise<BackendConfig> {
-  if (backend.tls.enabled) {
-    for (const key of ['ca', 'cert', 'key'] as const) {
-      const file = backend.tls[key];
-      if (file === '') continue;
-      try {
-        await access(file, constants.R_OK);
-      } catch (error) {
-        issues.push({ key: `${path}.tls.${key}`, message: `cannot read ${file} (${errorCode(error)})` });
-      }
-    }
-  }
+  if (backend.tls.enabled) await checkReadable(backend.tls, ['ca', 'cert', 'key'], `${path}.tls`, issues);
   return { ...backend, password: await resolvePassword(backend, path, env, issues) };
 }
 
