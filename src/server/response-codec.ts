@@ -5,326 +5,34 @@
  * which they are given as `fallback`.
  *
  * Why by hand: protobufjs's generic path copies every response into a message tree
- * (`fromObject`, a `Long` per 64-bit value) before encoding it; a row batch is encoded here
- * straight from the wire objects the row decoder built, in two passes (sizes, then bytes) over
- * one buffer. Column metadata is encoded once per compiled result shape (the same columns array)
+ * (`fromObject`, a `Long` per 64-bit value) before encoding it. The gateway's row batches arrive
+ * already encoded ({@link EncodedRows}, built row by row by the session layer) and are only framed
+ * here; an array of wire rows is encoded straight from the wire objects in two passes (sizes, then
+ * bytes) over one buffer (src/sql/row-encoding.ts). Column metadata is encoded once per compiled result shape (the same columns array)
  * by the fallback and the bytes reused. The output is standard proto3 encoding of the same field
  * values, fields in number order, as protobufjs writes them; test/unit/server/response-codec
  * decodes it with proto-loader and compares.
  */
-import type { WireColumn, WireValue } from '../sql/values.js';
+import {
+  bigVarintSize,
+  EncodedRows,
+  integerVarint,
+  type Row,
+  Scratch,
+  sizeRows,
+  TAG_FIELD1_LEN,
+  UNHANDLED,
+  utf8Size,
+  varintSize,
+  writeBigVarint,
+  writeRows,
+  writeString,
+  writeVarint,
+} from '../sql/row-encoding.js';
+import type { WireColumn } from '../sql/values.js';
 
 /** A message serializer as grpc-js takes it. */
 export type Serializer = (message: unknown) => Buffer;
-
-/** Thrown inside an encoder for input it does not handle; the message then takes the fallback. */
-class Unhandled extends Error {}
-const UNHANDLED = new Unhandled('not handled by the hand-written encoder');
-
-// Wire types: 0 varint, 1 64-bit, 2 length-delimited.
-const TAG_VALUE_NULL = (1 << 3) | 0;
-const TAG_VALUE_INT64 = (2 << 3) | 0;
-const TAG_VALUE_UINT64 = (3 << 3) | 0;
-const TAG_VALUE_DOUBLE = (4 << 3) | 1;
-const TAG_VALUE_STRING = (5 << 3) | 2;
-const TAG_VALUE_BYTES = (6 << 3) | 2;
-/** `Row.values`, `RowBatch.rows`, `ResultMetadata.columns`, `TransactionResponse.request_id`. */
-const TAG_FIELD1_LEN = (1 << 3) | 2;
-
-const TWO_63 = 2n ** 63n;
-const TWO_64 = 2n ** 64n;
-
-function varintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  let n = 4;
-  let rest = Math.floor(v / 0x10000000);
-  while (rest > 0) {
-    n++;
-    rest = Math.floor(rest / 0x80);
-  }
-  return n;
-}
-
-/** Writes a non-negative integer below 2^53 as a varint; returns the next position. */
-function writeVarint(buf: Buffer, pos: number, v: number): number {
-  while (v >= 0x80000000) {
-    buf[pos++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  while (v >= 0x80) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
-}
-
-function bigVarintSize(v: bigint): number {
-  let n = 1;
-  while (v >= 0x80n) {
-    n++;
-    v >>= 7n;
-  }
-  return n;
-}
-
-function writeBigVarint(buf: Buffer, pos: number, v: bigint): number {
-  while (v >= 0x80n) {
-    buf[pos++] = Number(v & 0x7fn) | 0x80;
-    v >>= 7n;
-  }
-  buf[pos++] = Number(v);
-  return pos;
-}
-
-/** UTF-8 length of `s` as Buffer writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Size(s: string): number {
-  const n = s.length;
-  if (n > 48) return Buffer.byteLength(s, 'utf8');
-  for (let i = 0; i < n; i++) {
-    if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
-  }
-  return n;
-}
-
-type StringWrite = (this: Buffer, s: string, offset: number, length: number) => number;
-/** Buffer's per-encoding writers (what `buf.write` calls after normalising its arguments). */
-const fastWrites = Buffer.prototype as unknown as { latin1Write?: StringWrite; utf8Write?: StringWrite };
-const latin1Write = fastWrites.latin1Write;
-const utf8Write = fastWrites.utf8Write;
-
-/** Writes `s`, whose UTF-8 size is `size`; equal to its length means ASCII (one byte per unit). */
-function writeString(buf: Buffer, pos: number, s: string, size: number): number {
-  if (size === s.length) {
-    if (size <= 48) {
-      for (let i = 0; i < size; i++) buf[pos + i] = s.charCodeAt(i);
-    } else if (latin1Write) {
-      latin1Write.call(buf, s, pos, size);
-    } else {
-      buf.write(s, pos, size, 'latin1');
-    }
-  } else if (utf8Write) {
-    utf8Write.call(buf, s, pos, size);
-  } else {
-    buf.write(s, pos, size, 'utf8');
-  }
-  return pos + size;
-}
-
-/**
- * A 64-bit integer as the row decoder gives it (a decimal string; proto-loader's `longs: String`)
- * in its varint form: a number when below 2^53 (zigzag applied for sint64), else a bigint.
- * Anything else is {@link UNHANDLED}.
- */
-function integerVarint(raw: unknown, zigzag: boolean): number | bigint {
-  if (typeof raw !== 'string') throw UNHANDLED;
-  const len = raw.length;
-  const negative = len > 0 && raw.charCodeAt(0) === 0x2d;
-  const start = negative ? 1 : 0;
-  if (len === start || (negative && !zigzag)) throw UNHANDLED;
-  if (len - start <= 15) {
-    let n = 0;
-    for (let i = start; i < len; i++) {
-      const d = raw.charCodeAt(i) - 0x30;
-      if (d < 0 || d > 9) throw UNHANDLED;
-      n = n * 10 + d;
-    }
-    if (!zigzag) return n;
-    // Below 10^15 < 2^50: 2n + 1 stays exact.
-    return negative ? (n === 0 ? 0 : n * 2 - 1) : n * 2;
-  }
-  for (let i = start; i < len; i++) {
-    const d = raw.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) throw UNHANDLED;
-  }
-  const big = BigInt(raw);
-  if (zigzag) {
-    if (big < -TWO_63 || big >= TWO_63) throw UNHANDLED;
-    return big >= 0n ? big << 1n : (-big << 1n) - 1n;
-  }
-  if (big >= TWO_64) throw UNHANDLED;
-  return big;
-}
-
-/**
- * Per-message scratch, by slot (one per row, then one per value of that row): value kinds, payload
- * sizes of strings and bytes, row body sizes, and integer varints (-1 in `ints`: the bigint is in
- * `bigInts`).
- */
-class Scratch {
-  sizes = new Int32Array(256);
-  kinds = new Uint8Array(256);
-  ints = new Float64Array(256);
-  readonly bigInts = new Map<number, bigint>();
-
-  ensure(n: number): void {
-    if (this.sizes.length < n) {
-      const length = Math.max(n, this.sizes.length * 2);
-      this.sizes = new Int32Array(length);
-      this.kinds = new Uint8Array(length);
-      this.ints = new Float64Array(length);
-    }
-  }
-
-  setInt(slot: number, z: number | bigint): number {
-    if (typeof z === 'number') {
-      this.ints[slot] = z;
-      return varintSize(z);
-    }
-    this.ints[slot] = -1;
-    this.bigInts.set(slot, z);
-    return bigVarintSize(z);
-  }
-
-  clear(): void {
-    if (this.bigInts.size > 0) this.bigInts.clear();
-  }
-}
-
-type Row = { readonly values: readonly WireValue[] };
-
-const KIND_NULL = 0;
-const KIND_INT64 = 1;
-const KIND_UINT64 = 2;
-const KIND_DOUBLE = 3;
-const KIND_STRING = 4;
-const KIND_BYTES = 5;
-
-/** Which field of a Value is set (the row decoder sets exactly one). */
-function kindOf(v: Record<string, unknown>): number {
-  if (v.string_value !== undefined) return KIND_STRING;
-  if (v.int64_value !== undefined) return KIND_INT64;
-  if (v.uint64_value !== undefined) return KIND_UINT64;
-  if (v.double_value !== undefined) return KIND_DOUBLE;
-  if (v.bytes_value !== undefined) return KIND_BYTES;
-  if (v.null_value === 'NULL_VALUE' || v.null_value === 0) return KIND_NULL;
-  throw UNHANDLED;
-}
-
-/**
- * Sizes of a `RowBatch` body: fills `scratch` (per value: its kind and payload size; per row: its
- * body size, in the slot before its values) and returns the batch body size.
- */
-function sizeRows(rows: readonly Row[], scratch: Scratch): number {
-  let cells = rows.length;
-  for (let r = 0; r < rows.length; r++) cells += rows[r]!.values.length;
-  scratch.ensure(cells);
-  const { sizes, kinds } = scratch;
-  let slot = 0;
-  let batch = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const values = rows[r]!.values;
-    const rowSlot = slot++;
-    let row = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i] as Record<string, unknown>;
-      const kind = kindOf(v);
-      kinds[slot] = kind;
-      // The Value message: tag + payload (+ length for strings and bytes).
-      let value: number;
-      switch (kind) {
-        case KIND_STRING: {
-          const str = v.string_value;
-          if (typeof str !== 'string') throw UNHANDLED;
-          const n = utf8Size(str);
-          sizes[slot] = n;
-          value = 1 + varintSize(n) + n;
-          break;
-        }
-        case KIND_INT64:
-          value = 1 + scratch.setInt(slot, integerVarint(v.int64_value, true));
-          break;
-        case KIND_UINT64:
-          value = 1 + scratch.setInt(slot, integerVarint(v.uint64_value, false));
-          break;
-        case KIND_DOUBLE:
-          if (typeof v.double_value !== 'number') throw UNHANDLED;
-          value = 9;
-          break;
-        case KIND_BYTES: {
-          const bytes = v.bytes_value;
-          if (!(bytes instanceof Uint8Array)) throw UNHANDLED;
-          const n = bytes.byteLength;
-          sizes[slot] = n;
-          value = 1 + varintSize(n) + n;
-          break;
-        }
-        default:
-          value = 2;
-      }
-      slot++;
-      row += 1 + varintSize(value) + value;
-    }
-    sizes[rowSlot] = row;
-    batch += 1 + varintSize(row) + row;
-  }
-  return batch;
-}
-
-/** Writes the `RowBatch` body sized by {@link sizeRows}. */
-function writeRows(buf: Buffer, pos: number, rows: readonly Row[], scratch: Scratch): number {
-  const { sizes, kinds, ints } = scratch;
-  let slot = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const values = rows[r]!.values;
-    buf[pos++] = TAG_FIELD1_LEN;
-    pos = writeVarint(buf, pos, sizes[slot++]!);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i] as Record<string, unknown>;
-      buf[pos++] = TAG_FIELD1_LEN;
-      switch (kinds[slot]) {
-        case KIND_STRING: {
-          const n = sizes[slot]!;
-          pos = writeVarint(buf, pos, 1 + varintSize(n) + n);
-          buf[pos++] = TAG_VALUE_STRING;
-          pos = writeVarint(buf, pos, n);
-          pos = writeString(buf, pos, v.string_value as string, n);
-          break;
-        }
-        case KIND_INT64:
-        case KIND_UINT64: {
-          const tag = kinds[slot] === KIND_INT64 ? TAG_VALUE_INT64 : TAG_VALUE_UINT64;
-          const z = ints[slot]!;
-          if (z >= 0) {
-            buf[pos++] = 1 + varintSize(z);
-            buf[pos++] = tag;
-            pos = writeVarint(buf, pos, z);
-          } else {
-            const big = scratch.bigInts.get(slot) as bigint;
-            buf[pos++] = 1 + bigVarintSize(big);
-            buf[pos++] = tag;
-            pos = writeBigVarint(buf, pos, big);
-          }
-          break;
-        }
-        case KIND_DOUBLE:
-          buf[pos++] = 9;
-          buf[pos++] = TAG_VALUE_DOUBLE;
-          pos = buf.writeDoubleLE(v.double_value as number, pos);
-          break;
-        case KIND_BYTES: {
-          const n = sizes[slot]!;
-          pos = writeVarint(buf, pos, 1 + varintSize(n) + n);
-          buf[pos++] = TAG_VALUE_BYTES;
-          pos = writeVarint(buf, pos, n);
-          buf.set(v.bytes_value as Uint8Array, pos);
-          pos += n;
-          break;
-        }
-        default:
-          buf[pos++] = 2;
-          buf[pos++] = TAG_VALUE_NULL;
-          buf[pos++] = 0;
-      }
-      slot++;
-    }
-  }
-  scratch.clear();
-  return pos;
-}
 
 /** The optional leading `request_id` (field 1) of a TransactionResponse. */
 function prefixSize(requestId: string | undefined, requestIdSize: number): number {
@@ -456,15 +164,27 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
     const batch = m.rows as { rows?: unknown } | undefined;
     if (batch != null) {
       const rows = batch.rows;
-      if (!Array.isArray(rows) || m.metadata != null || m[layout.statsKey] != null) throw UNHANDLED;
-      const body = sizeRows(rows as Row[], scratch);
+      if (m.metadata != null || m[layout.statsKey] != null) throw UNHANDLED;
+      const encoded = rows instanceof EncodedRows ? rows : undefined;
+      if (encoded === undefined && !Array.isArray(rows)) throw UNHANDLED;
+      const body = encoded === undefined ? sizeRows(rows as Row[], scratch) : encoded.end - encoded.start;
       const idSize = requestId === undefined ? 0 : utf8Size(requestId);
-      const head = prefixSize(requestId, idSize);
-      const out = Buffer.allocUnsafe(head + 1 + varintSize(body) + body);
+      const head = prefixSize(requestId, idSize) + 1 + varintSize(body);
+      if (encoded !== undefined && head <= encoded.headroom) {
+        // The header goes into the batch's headroom: header and rows leave as one slice, uncopied.
+        const from = encoded.start - head;
+        const out = encoded.buffer.subarray(from, encoded.end);
+        let pos = writePrefix(out, requestId, idSize);
+        out[pos++] = (layout.rows << 3) | 2;
+        writeVarint(out, pos, body);
+        return out;
+      }
+      const out = Buffer.allocUnsafe(head + body);
       let pos = writePrefix(out, requestId, idSize);
       out[pos++] = (layout.rows << 3) | 2;
       pos = writeVarint(out, pos, body);
-      writeRows(out, pos, rows as Row[], scratch);
+      if (encoded !== undefined) encoded.bytes.copy(out, pos);
+      else writeRows(out, pos, rows as Row[], scratch);
       return out;
     }
     const meta = m.metadata as { columns?: unknown } | undefined;

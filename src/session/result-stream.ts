@@ -6,19 +6,15 @@
 import type { FieldPacket } from 'mysql2';
 import type { DbConnection, RowSink } from '../backend/connection.js';
 import { errors, type GatewayError } from '../errors.js';
+import { type EncodedRows, RowBatchBuilder } from '../sql/row-encoding.js';
 import type { ResultShape, WireColumn, WireValue } from '../sql/values.js';
-
-/** A row as sent on the wire. */
-export interface WireRow {
-  values: WireValue[];
-}
 
 /** Where a result goes (a Query stream, or a Transaction stream wrapping each message). */
 export interface ResultWriter {
   /** The result's columns; called exactly once, before any rows. */
   metadata(columns: WireColumn[]): void;
-  /** A batch of rows. Returns false when the client's buffer is full. */
-  rows(rows: WireRow[]): boolean;
+  /** A batch of rows, encoded. Returns false when the client's buffer is full. */
+  rows(rows: EncodedRows): boolean;
   /** Calls `cb` once the client's buffer has room again. */
   onceDrain(cb: () => void): void;
 }
@@ -27,35 +23,28 @@ export interface ResultWriter {
 export interface BatchLimits {
   /** Most rows per message. */
   readonly maxRowsPerBatch: number;
-  /** A message is cut once its rows reach this many bytes (estimated). */
+  /** A message is cut once its encoded rows reach this many bytes. */
   readonly maxBatchBytes: number;
   /** Most rows per statement; 0 = unlimited. Past it the statement fails RESOURCE_EXHAUSTED. */
   readonly maxRowsPerQuery: number;
-  /** Most result bytes (estimated as for batches) per statement; 0 = unlimited. Past it: RESOURCE_EXHAUSTED. */
+  /** Most encoded result bytes per statement; 0 = unlimited. Past it: RESOURCE_EXHAUSTED. */
   readonly maxBytesPerQuery: number;
 }
 
-function cellBytes(v: WireValue): number {
-  if ('string_value' in v) return v.string_value.length + 4;
-  if ('bytes_value' in v) return v.bytes_value.length + 4;
-  return 10;
-}
-
 /**
- * A {@link RowSink} that decodes rows, batches them (a batch is flushed when full, or once the
- * rows that arrived in one socket read have been parsed), and pauses the connection while the
- * client is behind.
+ * A {@link RowSink} that decodes rows, encodes each into the batch at once (so no row object
+ * outlives the socket read it came from), flushes a batch when full or once the rows that arrived
+ * in one socket read have been parsed, and pauses the connection while the client is behind.
  */
 export class ResultBatcher implements RowSink {
   private decode: ((row: unknown[]) => WireValue[]) | undefined;
-  private batch: WireRow[] = [];
-  private batchBytes = 0;
+  private readonly batch = new RowBatchBuilder();
   private scheduled: NodeJS.Immediate | undefined;
   private paused = false;
   private sentMetadata = false;
   /** Rows decoded so far. */
   rowCount = 0;
-  /** Estimated payload bytes streamed. */
+  /** Encoded row bytes streamed. */
   bytes = 0;
   /** Set when the result broke a limit; the statement is aborted through `onLimit`. */
   failure: GatewayError | undefined;
@@ -95,11 +84,7 @@ export class ResultBatcher implements RowSink {
       );
       return;
     }
-    let size = 2;
-    for (const v of values) size += cellBytes(v);
-    this.batch.push({ values });
-    this.batchBytes += size;
-    this.bytes += size;
+    this.bytes += this.batch.add(values);
     if (this.limits.maxBytesPerQuery > 0 && this.bytes > this.limits.maxBytesPerQuery) {
       this.fail(
         errors.resourceExhausted(
@@ -109,7 +94,10 @@ export class ResultBatcher implements RowSink {
       );
       return;
     }
-    if (this.batch.length >= this.limits.maxRowsPerBatch || this.batchBytes >= this.limits.maxBatchBytes) {
+    if (
+      this.batch.count >= this.limits.maxRowsPerBatch ||
+      this.batch.byteLength >= this.limits.maxBatchBytes
+    ) {
       this.flush();
     } else if (this.scheduled === undefined) {
       // Rows parsed from one socket read arrive synchronously: send them together.
@@ -138,14 +126,12 @@ export class ResultBatcher implements RowSink {
   discard(): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    this.batch = [];
+    this.batch.discard();
   }
 
   private flush(mayPause = true): void {
-    if (this.batch.length === 0) return;
-    const rows = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
+    if (this.batch.count === 0) return;
+    const rows = this.batch.take();
     if (!this.writer.rows(rows) && mayPause && !this.paused) {
       this.paused = true;
       this.conn.pause();

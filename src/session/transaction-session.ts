@@ -14,8 +14,9 @@ import type { DbConnection } from '../backend/connection.js';
 import { Code, errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
+import type { EncodedRows } from '../sql/row-encoding.js';
 import type { WireColumn, WireValue } from '../sql/values.js';
-import { ResultBatcher, type WireRow } from './result-stream.js';
+import { ResultBatcher } from './result-stream.js';
 import {
   batchLimits,
   consistencyTokenOf,
@@ -68,7 +69,7 @@ export interface TransactionRequestInput {
 export type TransactionResponseOutput = { request_id: string } & (
   | { begun: { backend: string; connection_id: string } }
   | { metadata: { columns: WireColumn[] } }
-  | { rows: { rows: WireRow[] } }
+  | { rows: { rows: EncodedRows } }
   | {
       done: {
         row_count: string;

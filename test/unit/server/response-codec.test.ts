@@ -1,8 +1,19 @@
 import test from 'ava';
 import { gatewayPackageDefinition } from '../../../src/server/proto.js';
 import { responseSerializers, type Serializer } from '../../../src/server/response-codec.js';
+import { EncodedRows, RowBatchBuilder } from '../../../src/sql/row-encoding.js';
 import { compileColumns, type DriverField, NULL_VALUE, type WireValue } from '../../../src/sql/values.js';
 import { prng } from '../../helpers/prng.js';
+import {
+  DOUBLE_EDGES,
+  HUGE_STRINGS,
+  INT64_EDGES,
+  randomRows,
+  randomString,
+  randomUint64,
+  STRING_EDGES,
+  UINT64_EDGES,
+} from '../../helpers/random-values.js';
 
 type Method = {
   responseSerialize: Serializer;
@@ -12,144 +23,6 @@ const service = gatewayPackageDefinition()['mysqlgateway.v1.Gateway'] as unknown
 const query = service.Query as Method;
 const transaction = service.Transaction as Method;
 const fast = responseSerializers(query.responseSerialize, transaction.responseSerialize);
-
-const INT64_EDGES = [
-  '0',
-  '1',
-  '-1',
-  '127',
-  '128',
-  '-64',
-  '-65',
-  '999999999999999',
-  '-999999999999999',
-  '1000000000000000',
-  '-1000000000000000',
-  '4503599627370495',
-  '4503599627370496',
-  '9007199254740991',
-  '9007199254740992',
-  '-9007199254740993',
-  '2147483647',
-  '-2147483648',
-  '4294967296',
-  '9223372036854775807',
-  '-9223372036854775808',
-  '-0',
-];
-const UINT64_EDGES = [
-  '0',
-  '1',
-  '127',
-  '128',
-  '16383',
-  '16384',
-  '999999999999999',
-  '1000000000000000',
-  '9007199254740993',
-  '9223372036854775808',
-  '18446744073709551615',
-  '4294967295',
-];
-const DOUBLE_EDGES = [
-  0,
-  -0,
-  Number.NaN,
-  Number.POSITIVE_INFINITY,
-  Number.NEGATIVE_INFINITY,
-  Number.MIN_VALUE,
-  -Number.MIN_VALUE,
-  Number.MAX_VALUE,
-  Number.EPSILON,
-  1.5,
-  -3.4028234663852886e38,
-];
-const STRING_EDGES = [
-  '',
-  'a',
-  'x'.repeat(48),
-  'x'.repeat(49),
-  'x'.repeat(127),
-  'x'.repeat(128),
-  'é',
-  'ü'.repeat(30),
-  '日本語のテキスト',
-  '😀 emoji 🏳️‍🌈',
-  '\u0000nul\u0000',
-  '-0.000000000000000000000000000001',
-  '0000-00-00 00:00:00',
-  '-838:59:59.000000',
-];
-const HUGE_STRINGS = ['z'.repeat(300_000), 'é'.repeat(70_000)];
-
-function randomInt64(rnd: () => number): string {
-  const hi = BigInt(Math.floor(rnd() * 2 ** 32));
-  const lo = BigInt(Math.floor(rnd() * 2 ** 32));
-  const shift = BigInt(Math.floor(rnd() * 64));
-  return BigInt.asIntN(64, ((hi << 32n) | lo) >> shift).toString();
-}
-
-function randomUint64(rnd: () => number): string {
-  const hi = BigInt(Math.floor(rnd() * 2 ** 32));
-  const lo = BigInt(Math.floor(rnd() * 2 ** 32));
-  return (((hi << 32n) | lo) >> BigInt(Math.floor(rnd() * 64))).toString();
-}
-
-function randomDouble(rnd: () => number): number {
-  const b = Buffer.alloc(8);
-  for (let i = 0; i < 8; i++) b[i] = Math.floor(rnd() * 256);
-  return b.readDoubleLE(0);
-}
-
-function randomString(rnd: () => number): string {
-  const n = Math.floor(rnd() ** 3 * 200);
-  let s = '';
-  for (let i = 0; i < n; i++) {
-    const r = rnd();
-    if (r < 0.7) s += String.fromCharCode(32 + Math.floor(rnd() * 95));
-    else if (r < 0.85) s += String.fromCharCode(0x80 + Math.floor(rnd() * 0x700));
-    else if (r < 0.95) s += String.fromCharCode(0x800 + Math.floor(rnd() * 0xd000));
-    else s += String.fromCodePoint(0x10000 + Math.floor(rnd() * 0xfffff));
-  }
-  return s;
-}
-
-function randomBytes(rnd: () => number): Buffer {
-  const n = rnd() < 0.002 ? 200_000 : Math.floor(rnd() ** 3 * 300);
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
-  return b;
-}
-
-function pick<T>(rnd: () => number, xs: readonly T[]): T {
-  return xs[Math.floor(rnd() * xs.length)] as T;
-}
-
-function randomValue(rnd: () => number): WireValue {
-  const edge = rnd() < 0.3;
-  switch (Math.floor(rnd() * 6)) {
-    case 0:
-      return NULL_VALUE;
-    case 1:
-      return { int64_value: edge ? pick(rnd, INT64_EDGES) : randomInt64(rnd) };
-    case 2:
-      return { uint64_value: edge ? pick(rnd, UINT64_EDGES) : randomUint64(rnd) };
-    case 3:
-      return { double_value: edge ? pick(rnd, DOUBLE_EDGES) : randomDouble(rnd) };
-    case 4:
-      return { string_value: edge ? pick(rnd, STRING_EDGES) : randomString(rnd) };
-    default:
-      return { bytes_value: edge ? Buffer.alloc(rnd() < 0.5 ? 0 : 1) : randomBytes(rnd) };
-  }
-}
-
-function randomRows(rnd: () => number): { values: WireValue[] }[] {
-  const columns = Math.floor(rnd() * 8);
-  const n = Math.floor(rnd() * 40);
-  return Array.from({ length: n }, () => ({
-    values: Array.from({ length: columns }, () => randomValue(rnd)),
-  }));
-}
 
 /** Both encodings decode to the same object, and the bytes are the same as protobufjs writes. */
 function same(t: import('ava').ExecutionContext, method: Method, encode: Serializer, message: unknown): void {
@@ -308,4 +181,70 @@ test('rows, stats and cached metadata never touch the generic path', (t) => {
     done: { row_count: '1', warning_count: 0, backend: 'b', elapsed_us: '5' },
   });
   t.is(generic, 1);
+});
+
+test('pre-encoded rows (RowBatchBuilder): same bytes as protobufjs, with short and long request ids', (t) => {
+  const rnd = prng(5150);
+  // One builder for every batch, all framed only after all were built: a later batch never
+  // overwrites an earlier one, and framing one (in its headroom) never touches another.
+  const builder = new RowBatchBuilder();
+  const built: { rows: { values: WireValue[] }[]; encoded: EncodedRows; requestId: string | undefined }[] =
+    [];
+  for (let i = 0; i < 300; i++) {
+    const rows = randomRows(rnd);
+    let bytes = 0;
+    for (const row of rows) bytes += builder.add(row.values);
+    t.is(builder.count, rows.length);
+    t.is(builder.byteLength, bytes);
+    const requestId = i % 3 === 0 ? undefined : i % 3 === 1 ? String(i) : randomString(rnd);
+    built.push({ rows, encoded: builder.take(), requestId });
+  }
+  for (const { rows, encoded, requestId } of built) {
+    t.is(encoded.count, rows.length);
+    const expected =
+      requestId === undefined
+        ? query.responseSerialize({ rows: { rows } })
+        : transaction.responseSerialize({ request_id: requestId, rows: { rows } });
+    const actual =
+      requestId === undefined
+        ? fast.query({ rows: { rows: encoded } })
+        : fast.transaction({ request_id: requestId, rows: { rows: encoded } });
+    t.true(actual.equals(expected), 'same bytes as protobufjs');
+  }
+});
+
+test('RowBatchBuilder: discard drops the batch being built; an empty take is an empty batch', (t) => {
+  const builder = new RowBatchBuilder();
+  builder.add([{ string_value: 'kept' }]);
+  const first = builder.take();
+  builder.add([{ string_value: 'dropped' }]);
+  builder.discard();
+  t.is(builder.count, 0);
+  t.is(builder.byteLength, 0);
+  builder.add([{ int64_value: '-1' }]);
+  const second = builder.take();
+  t.true(
+    fast
+      .query({ rows: { rows: first } })
+      .equals(query.responseSerialize({ rows: { rows: [{ values: [{ string_value: 'kept' }] }] } })),
+  );
+  t.true(
+    fast
+      .query({ rows: { rows: second } })
+      .equals(query.responseSerialize({ rows: { rows: [{ values: [{ int64_value: '-1' }] }] } })),
+  );
+  t.true(
+    fast.query({ rows: { rows: builder.take() } }).equals(query.responseSerialize({ rows: { rows: [] } })),
+  );
+  t.deepEqual(EncodedRows.of([]).bytes, Buffer.alloc(0));
+});
+
+test('RowBatchBuilder: a value the encoder cannot represent fails INTERNAL, and the builder goes on', (t) => {
+  const builder = new RowBatchBuilder();
+  builder.add([{ string_value: 'a' }]);
+  const err = t.throws(() => builder.add([{ int64_value: 'not a number' } as unknown as WireValue]));
+  t.is((err as { reason?: string }).reason, 'ROW_ENCODING');
+  builder.add([{ string_value: 'b' }]);
+  const rows = [{ values: [{ string_value: 'a' }] }, { values: [{ string_value: 'b' }] }];
+  t.true(fast.query({ rows: { rows: builder.take() } }).equals(query.responseSerialize({ rows: { rows } })));
 });

@@ -1,0 +1,470 @@
+/**
+ * Protobuf encoding of result rows, shared by the session layer (which encodes each row into its
+ * batch as soon as it is decoded: nothing per row outlives the socket read that produced it, so
+ * the young-generation GC has little to copy) and the server's hand-written response encoders.
+ *
+ * The output is standard proto3 encoding of `Row` messages as `RowBatch.rows` (field 1) entries,
+ * fields in number order, as protobufjs writes them; test/unit/server/response-codec and
+ * test/unit/sql/row-encoding decode it with proto-loader and compare.
+ */
+import { Code, GatewayError } from '../errors.js';
+import type { WireValue } from './wire.js';
+
+/** Thrown inside an encoder for input it does not handle; the message then takes the fallback. */
+export class Unhandled extends Error {}
+export const UNHANDLED = new Unhandled('not handled by the hand-written encoder');
+
+// Wire types: 0 varint, 1 64-bit, 2 length-delimited.
+const TAG_VALUE_NULL = (1 << 3) | 0;
+const TAG_VALUE_INT64 = (2 << 3) | 0;
+const TAG_VALUE_UINT64 = (3 << 3) | 0;
+const TAG_VALUE_DOUBLE = (4 << 3) | 1;
+const TAG_VALUE_STRING = (5 << 3) | 2;
+const TAG_VALUE_BYTES = (6 << 3) | 2;
+/** `Row.values`, `RowBatch.rows`, `ResultMetadata.columns`, `TransactionResponse.request_id`. */
+export const TAG_FIELD1_LEN = (1 << 3) | 2;
+
+const TWO_63 = 2n ** 63n;
+const TWO_64 = 2n ** 64n;
+
+export function varintSize(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  let n = 4;
+  let rest = Math.floor(v / 0x10000000);
+  while (rest > 0) {
+    n++;
+    rest = Math.floor(rest / 0x80);
+  }
+  return n;
+}
+
+/** Writes a non-negative integer below 2^53 as a varint; returns the next position. */
+export function writeVarint(buf: Buffer, pos: number, v: number): number {
+  while (v >= 0x80000000) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+export function bigVarintSize(v: bigint): number {
+  let n = 1;
+  while (v >= 0x80n) {
+    n++;
+    v >>= 7n;
+  }
+  return n;
+}
+
+export function writeBigVarint(buf: Buffer, pos: number, v: bigint): number {
+  while (v >= 0x80n) {
+    buf[pos++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  buf[pos++] = Number(v);
+  return pos;
+}
+
+/** UTF-8 length of `s` as Buffer writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
+export function utf8Size(s: string): number {
+  const n = s.length;
+  if (n > 48) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) {
+    if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+  }
+  return n;
+}
+
+type StringWrite = (this: Buffer, s: string, offset: number, length: number) => number;
+/** Buffer's per-encoding writers (what `buf.write` calls after normalising its arguments). */
+const fastWrites = Buffer.prototype as unknown as { latin1Write?: StringWrite; utf8Write?: StringWrite };
+const latin1Write = fastWrites.latin1Write;
+const utf8Write = fastWrites.utf8Write;
+
+/** Writes `s`, whose UTF-8 size is `size`; equal to its length means ASCII (one byte per unit). */
+export function writeString(buf: Buffer, pos: number, s: string, size: number): number {
+  if (size === s.length) {
+    if (size <= 48) {
+      for (let i = 0; i < size; i++) buf[pos + i] = s.charCodeAt(i);
+    } else if (latin1Write) {
+      latin1Write.call(buf, s, pos, size);
+    } else {
+      buf.write(s, pos, size, 'latin1');
+    }
+  } else if (utf8Write) {
+    utf8Write.call(buf, s, pos, size);
+  } else {
+    buf.write(s, pos, size, 'utf8');
+  }
+  return pos + size;
+}
+
+/**
+ * A 64-bit integer as the row decoder gives it (a decimal string; proto-loader's `longs: String`)
+ * in its varint form: a number when below 2^53 (zigzag applied for sint64), else a bigint.
+ * Anything else is {@link UNHANDLED}.
+ */
+export function integerVarint(raw: unknown, zigzag: boolean): number | bigint {
+  if (typeof raw !== 'string') throw UNHANDLED;
+  const len = raw.length;
+  const negative = len > 0 && raw.charCodeAt(0) === 0x2d;
+  const start = negative ? 1 : 0;
+  if (len === start || (negative && !zigzag)) throw UNHANDLED;
+  if (len - start <= 15) {
+    let n = 0;
+    for (let i = start; i < len; i++) {
+      const d = raw.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) throw UNHANDLED;
+      n = n * 10 + d;
+    }
+    if (!zigzag) return n;
+    // Below 10^15 < 2^50: 2n + 1 stays exact.
+    return negative ? (n === 0 ? 0 : n * 2 - 1) : n * 2;
+  }
+  for (let i = start; i < len; i++) {
+    const d = raw.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) throw UNHANDLED;
+  }
+  const big = BigInt(raw);
+  if (zigzag) {
+    if (big < -TWO_63 || big >= TWO_63) throw UNHANDLED;
+    return big >= 0n ? big << 1n : (-big << 1n) - 1n;
+  }
+  if (big >= TWO_64) throw UNHANDLED;
+  return big;
+}
+
+/**
+ * Per-row scratch, by slot (one per value): value kinds, payload sizes of strings and bytes, and
+ * integer varints (-1 in `ints`: the bigint is in `bigInts`).
+ */
+export class Scratch {
+  sizes = new Int32Array(256);
+  kinds = new Uint8Array(256);
+  ints = new Float64Array(256);
+  readonly bigInts = new Map<number, bigint>();
+
+  ensure(n: number): void {
+    if (this.sizes.length < n) {
+      const length = Math.max(n, this.sizes.length * 2);
+      this.sizes = new Int32Array(length);
+      this.kinds = new Uint8Array(length);
+      this.ints = new Float64Array(length);
+    }
+  }
+
+  setInt(slot: number, z: number | bigint): number {
+    if (typeof z === 'number') {
+      this.ints[slot] = z;
+      return varintSize(z);
+    }
+    this.ints[slot] = -1;
+    this.bigInts.set(slot, z);
+    return bigVarintSize(z);
+  }
+
+  clear(): void {
+    if (this.bigInts.size > 0) this.bigInts.clear();
+  }
+}
+
+/** A row as the row decoder gives it. */
+export type Row = { readonly values: readonly WireValue[] };
+
+const KIND_NULL = 0;
+const KIND_INT64 = 1;
+const KIND_UINT64 = 2;
+const KIND_DOUBLE = 3;
+const KIND_STRING = 4;
+const KIND_BYTES = 5;
+
+/** Which field of a Value is set (the row decoder sets exactly one). */
+function kindOf(v: Record<string, unknown>): number {
+  if (v.string_value !== undefined) return KIND_STRING;
+  if (v.int64_value !== undefined) return KIND_INT64;
+  if (v.uint64_value !== undefined) return KIND_UINT64;
+  if (v.double_value !== undefined) return KIND_DOUBLE;
+  if (v.bytes_value !== undefined) return KIND_BYTES;
+  if (v.null_value === 'NULL_VALUE' || v.null_value === 0) return KIND_NULL;
+  throw UNHANDLED;
+}
+
+/**
+ * Size of one `Row` body: fills `scratch` from `slot` on (per value: its kind and payload size)
+ * and returns the body size. Throws {@link UNHANDLED} for a value it cannot encode.
+ */
+function sizeRow(values: readonly WireValue[], scratch: Scratch, slot: number): number {
+  const { sizes, kinds } = scratch;
+  let row = 0;
+  for (let i = 0; i < values.length; i++, slot++) {
+    const v = values[i] as Record<string, unknown>;
+    const kind = kindOf(v);
+    kinds[slot] = kind;
+    // The Value message: tag + payload (+ length for strings and bytes).
+    let value: number;
+    switch (kind) {
+      case KIND_STRING: {
+        const str = v.string_value;
+        if (typeof str !== 'string') throw UNHANDLED;
+        const n = utf8Size(str);
+        sizes[slot] = n;
+        value = 1 + varintSize(n) + n;
+        break;
+      }
+      case KIND_INT64:
+        value = 1 + scratch.setInt(slot, integerVarint(v.int64_value, true));
+        break;
+      case KIND_UINT64:
+        value = 1 + scratch.setInt(slot, integerVarint(v.uint64_value, false));
+        break;
+      case KIND_DOUBLE:
+        if (typeof v.double_value !== 'number') throw UNHANDLED;
+        value = 9;
+        break;
+      case KIND_BYTES: {
+        const bytes = v.bytes_value;
+        if (!(bytes instanceof Uint8Array)) throw UNHANDLED;
+        const n = bytes.byteLength;
+        sizes[slot] = n;
+        value = 1 + varintSize(n) + n;
+        break;
+      }
+      default:
+        value = 2;
+    }
+    row += 1 + varintSize(value) + value;
+  }
+  return row;
+}
+
+/** Writes the values of one `Row` sized by {@link sizeRow} from `slot`; returns the next position. */
+function writeRowValues(
+  buf: Buffer,
+  pos: number,
+  values: readonly WireValue[],
+  scratch: Scratch,
+  slot: number,
+): number {
+  const { sizes, kinds, ints } = scratch;
+  for (let i = 0; i < values.length; i++, slot++) {
+    const v = values[i] as Record<string, unknown>;
+    buf[pos++] = TAG_FIELD1_LEN;
+    switch (kinds[slot]) {
+      case KIND_STRING: {
+        const n = sizes[slot]!;
+        pos = writeVarint(buf, pos, 1 + varintSize(n) + n);
+        buf[pos++] = TAG_VALUE_STRING;
+        pos = writeVarint(buf, pos, n);
+        pos = writeString(buf, pos, v.string_value as string, n);
+        break;
+      }
+      case KIND_INT64:
+      case KIND_UINT64: {
+        const tag = kinds[slot] === KIND_INT64 ? TAG_VALUE_INT64 : TAG_VALUE_UINT64;
+        const z = ints[slot]!;
+        if (z >= 0) {
+          buf[pos++] = 1 + varintSize(z);
+          buf[pos++] = tag;
+          pos = writeVarint(buf, pos, z);
+        } else {
+          const big = scratch.bigInts.get(slot) as bigint;
+          buf[pos++] = 1 + bigVarintSize(big);
+          buf[pos++] = tag;
+          pos = writeBigVarint(buf, pos, big);
+        }
+        break;
+      }
+      case KIND_DOUBLE:
+        buf[pos++] = 9;
+        buf[pos++] = TAG_VALUE_DOUBLE;
+        pos = buf.writeDoubleLE(v.double_value as number, pos);
+        break;
+      case KIND_BYTES: {
+        const n = sizes[slot]!;
+        pos = writeVarint(buf, pos, 1 + varintSize(n) + n);
+        buf[pos++] = TAG_VALUE_BYTES;
+        pos = writeVarint(buf, pos, n);
+        buf.set(v.bytes_value as Uint8Array, pos);
+        pos += n;
+        break;
+      }
+      default:
+        buf[pos++] = 2;
+        buf[pos++] = TAG_VALUE_NULL;
+        buf[pos++] = 0;
+    }
+  }
+  return pos;
+}
+
+/**
+ * Sizes of a `RowBatch` body: fills `scratch` (per row: its body size, in the slot before its
+ * values) and returns the batch body size.
+ */
+export function sizeRows(rows: readonly Row[], scratch: Scratch): number {
+  let cells = rows.length;
+  for (let r = 0; r < rows.length; r++) cells += rows[r]!.values.length;
+  scratch.ensure(cells);
+  let slot = 0;
+  let batch = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r]!.values;
+    const row = sizeRow(values, scratch, slot + 1);
+    scratch.sizes[slot] = row;
+    slot += 1 + values.length;
+    batch += 1 + varintSize(row) + row;
+  }
+  return batch;
+}
+
+/** Writes the `RowBatch` body sized by {@link sizeRows}. */
+export function writeRows(buf: Buffer, pos: number, rows: readonly Row[], scratch: Scratch): number {
+  let slot = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r]!.values;
+    buf[pos++] = TAG_FIELD1_LEN;
+    pos = writeVarint(buf, pos, scratch.sizes[slot]!);
+    pos = writeRowValues(buf, pos, values, scratch, slot + 1);
+    slot += 1 + values.length;
+  }
+  scratch.clear();
+  return pos;
+}
+
+/**
+ * Rows already encoded: the body of a `RowBatch` (its `rows` entries, field 1 each), ready to be
+ * framed by the response encoders without touching the values again. The `headroom` bytes before
+ * the body in `buffer` belong to this batch: an encoder may write the message's header there and
+ * send header and body as one slice, without copying the body.
+ */
+export class EncodedRows {
+  constructor(
+    readonly buffer: Buffer,
+    /** Where the body starts in `buffer`; the bytes before it, down to `start - headroom`, are free. */
+    readonly start: number,
+    readonly end: number,
+    readonly headroom: number,
+    /** How many rows it holds. */
+    readonly count: number,
+  ) {}
+
+  /** The `RowBatch` body. */
+  get bytes(): Buffer {
+    return this.buffer.subarray(this.start, this.end);
+  }
+
+  /** Encodes `rows` (for tests and callers that have wire rows rather than a builder). */
+  static of(rows: readonly Row[]): EncodedRows {
+    const builder = new RowBatchBuilder();
+    for (const row of rows) builder.add(row.values);
+    return builder.take();
+  }
+}
+
+/** The smallest buffer a builder allocates; point selects fit in Buffer's shared pool. */
+const FIRST_SLAB = 512;
+/** Slabs stop doubling here; one batch larger than this gets a slab of its own size. */
+const MAX_SLAB = 4 * 1024 * 1024;
+/**
+ * Room left before each batch for its message header: the field tag and length (6 bytes at most)
+ * and, in a Transaction, the request_id field (a short id fits; a longer one costs a copy).
+ */
+export const BATCH_HEADROOM = 64;
+
+/** Scratch of every builder: {@link RowBatchBuilder.add} uses it synchronously, start to end. */
+const BUILDER_SCRATCH = new Scratch();
+
+/**
+ * Encodes rows one at a time into a batch. A batch is a slice of a slab that later batches do not
+ * overwrite (they go after it, or into a new slab), so {@link take} hands it out without a copy.
+ */
+export class RowBatchBuilder {
+  #slab: Buffer | undefined;
+  /** Where the batch being built starts (after its headroom). */
+  #start = 0;
+  #pos = 0;
+  #count = 0;
+  /** Size of the last batch taken: the next slab is made to hold two such batches. */
+  #lastBatch = 0;
+
+  /** Rows in the batch being built. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Encoded bytes in the batch being built. */
+  get byteLength(): number {
+    return this.#pos - this.#start;
+  }
+
+  /**
+   * Appends one row; returns its encoded size in bytes. A value the encoder cannot represent (the
+   * row decoder never produces one) fails INTERNAL.
+   */
+  add(values: readonly WireValue[]): number {
+    const scratch = BUILDER_SCRATCH;
+    scratch.ensure(values.length);
+    let body: number;
+    try {
+      body = sizeRow(values, scratch, 0);
+    } catch (err) {
+      scratch.clear();
+      if (err !== UNHANDLED) throw err;
+      throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
+    }
+    const size = 1 + varintSize(body) + body;
+    let slab = this.#slab;
+    if (slab === undefined || this.#pos + size > slab.length) slab = this.#grow(size);
+    let pos = this.#pos;
+    slab[pos++] = TAG_FIELD1_LEN;
+    pos = writeVarint(slab, pos, body);
+    this.#pos = writeRowValues(slab, pos, values, scratch, 0);
+    scratch.clear();
+    this.#count++;
+    return size;
+  }
+
+  /** The batch built so far; the builder starts a new one. */
+  take(): EncodedRows {
+    const slab = this.#slab ?? this.#grow(0);
+    const rows = new EncodedRows(slab, this.#start, this.#pos, BATCH_HEADROOM, this.#count);
+    this.#lastBatch = this.#pos - this.#start;
+    this.#count = 0;
+    if (slab.length - this.#pos < BATCH_HEADROOM + this.#lastBatch) {
+      // The next batch of this size would not fit: start it in a new slab rather than move it later.
+      this.#slab = undefined;
+    } else {
+      this.#start = this.#pos + BATCH_HEADROOM;
+      this.#pos = this.#start;
+    }
+    return rows;
+  }
+
+  /** Drops the batch being built. */
+  discard(): void {
+    this.#pos = this.#start;
+    this.#count = 0;
+  }
+
+  /** A slab with room for the batch so far plus `need` bytes, the batch copied in after its headroom. */
+  #grow(need: number): Buffer {
+    const old = this.#slab;
+    const used = old === undefined ? 0 : this.#pos - this.#start;
+    const least = BATCH_HEADROOM + used + need;
+    const wanted = Math.max(FIRST_SLAB, 2 * least, 2 * (BATCH_HEADROOM + this.#lastBatch));
+    const slab = Buffer.allocUnsafe(Math.max(least, Math.min(wanted, MAX_SLAB)));
+    if (old !== undefined && used > 0) old.copy(slab, BATCH_HEADROOM, this.#start, this.#pos);
+    this.#slab = slab;
+    this.#start = BATCH_HEADROOM;
+    this.#pos = BATCH_HEADROOM + used;
+    return slab;
+  }
+}
