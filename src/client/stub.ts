@@ -14,7 +14,7 @@ import {
   loadPackageDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadSync, type MethodDefinition, type Options } from '@grpc/proto-loader';
 import { PROTO_ROOT } from '../server/proto.js';
 import type {
   ExecuteRequestOut,
@@ -24,6 +24,9 @@ import type {
   TransactionResponseIn,
   WireExecuteIn,
 } from './messages.js';
+import { responseDeserializers } from './response-decoder.js';
+
+type ServiceDefinition = Record<'Query' | 'Transaction', MethodDefinition<unknown, unknown>>;
 
 /** How the client maps messages to JS objects. */
 const CLIENT_LOADER_OPTIONS: Options = {
@@ -63,6 +66,14 @@ let cached: StubConstructor | undefined;
 export function gatewayStubClass(): StubConstructor {
   if (!cached) {
     const definition = loadSync('mysqlgateway/v1/gateway.proto', CLIENT_LOADER_OPTIONS);
+    const service = definition['mysqlgateway.v1.Gateway'] as ServiceDefinition;
+    const fast = responseDeserializers(
+      service.Query.responseDeserialize,
+      service.Transaction.responseDeserialize,
+    );
+    // Rows messages are decoded by hand; everything else by proto-loader (response-decoder.ts).
+    service.Query = { ...service.Query, responseDeserialize: fast.query };
+    service.Transaction = { ...service.Transaction, responseDeserialize: fast.transaction };
     const pkg = loadPackageDefinition(definition) as unknown as {
       mysqlgateway: { v1: { Gateway: StubConstructor } };
     };
