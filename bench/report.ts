@@ -16,6 +16,7 @@ export interface Row {
 
 const f = (v: number | undefined, d = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
 
+/** The scenario's direct row and its first gateway row. */
 function pair(rows: readonly Row[], scenario: string): { direct?: Row; gateway?: Row } {
   return {
     direct: rows.find((r) => r.scenario === scenario && r.side === 'direct'),
@@ -156,6 +157,9 @@ export function renderReport(
     ...(meta.note ? [`Conditions: ${meta.note}`] : []),
     '`floor` rows are bench/bare-server.ts: the Query RPC on grpc-js and proto-loader over a mysql2 pool and nothing',
     "else, the least a gateway on this stack can cost; compare the gateway's CPU per op with it as well as with direct's.",
+    'Every closed-loop measurement (direct, pipelined) runs 1 s unmeasured first, as h2load does (`--warm-up-time=1`).',
+    "In (c) the gateway's rows are read by the project's TS client (`mysql-grpc-gateway/client`), each decoded to JS",
+    "values as direct's stream yields row objects; the second gateway row is a generic grpc-js + proto-loader client.",
     '',
     '| scenario | side | throughput (/s) | p50 (us) | p99 (us) | CPU per op (us) | gateway / direct | note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
