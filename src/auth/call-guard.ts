@@ -52,7 +52,7 @@ export class CallGuard {
     if (this.authenticator === undefined) return { access: this.anonymous, release: () => {} };
     const principal = this.authenticator.authenticate({
       metadata: call.metadata,
-      peerCertificate: call.getAuthContext().sslPeerCertificate,
+      peerCertificate: () => call.getAuthContext().sslPeerCertificate,
     });
     opts.trace?.authenticated(principal.name);
     opts.onIdentified?.(principal.name);
@@ -77,6 +77,7 @@ export class CallGuard {
     if (this.authenticator === undefined) return this.anonymous;
     const principal = this.authenticator.authenticate({
       metadata: { get: () => (authorization === undefined ? [] : [authorization]) },
+      peerCertificate: () => undefined,
     });
     requireAdmin(principal);
     return principal;

@@ -23,7 +23,7 @@ const cert = (cn: string, san?: string) =>
 
 function who(metadata: ReturnType<typeof md>, peerCertificate?: PeerCertificate): string {
   try {
-    return auth.authenticate({ metadata, peerCertificate }).name;
+    return auth.authenticate({ metadata, peerCertificate: () => peerCertificate }).name;
   } catch (err) {
     return `${(err as GatewayError).code}:${(err as GatewayError).reason}`;
   }
@@ -54,4 +54,36 @@ test('certificateIdentities lists CN= and each SAN entry', (t) => {
     'IP Address:127.0.0.1',
     'URI:spiffe://y',
   ]);
+});
+
+test('a remembered token still maps to its own principal; wrong tokens stay wrong; certificates are read only without a token', (t) => {
+  const own = new Authenticator({
+    enabled: true,
+    principals: {
+      a: principal({ tokenSha256: [new Secret(hashToken('tok-a'))] }),
+      b: principal({ tokenSha256: [new Secret(hashToken('tok-b'))], certIdentities: ['CN=b'] }),
+    },
+  });
+  let certReads = 0;
+  const call = (token?: string) => {
+    try {
+      return own.authenticate({
+        metadata: md(...(token === undefined ? [] : [`Bearer ${token}`])),
+        peerCertificate: () => {
+          certReads++;
+          return cert('b');
+        },
+      }).name;
+    } catch (err) {
+      return (err as GatewayError).reason;
+    }
+  };
+  // Far more distinct tokens than the memory holds, interleaved with the real ones.
+  for (let i = 0; i < 3000; i++) {
+    t.is(call(i % 2 === 0 ? 'tok-a' : 'tok-b'), i % 2 === 0 ? 'a' : 'b');
+    t.is(call(`tok-a${i}`), 'BAD_TOKEN');
+  }
+  t.is(certReads, 0, 'a call with a token never looks at its certificate');
+  t.is(call(), 'b');
+  t.is(certReads, 1);
 });
