@@ -69,10 +69,11 @@ run: build ## start the gateway (on the local sandbox unless GATEWAY_CONFIG is s
 clean: ## remove build output
 	rm -rf dist
 
-bench: build sandbox ## benchmarks against direct mysql2: writes bench/results/latest.md
+bench: build sandbox ## benchmarks against direct mysql2, then telemetry on vs off: writes bench/results/latest.md and telemetry.md
 	@command -v h2load >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client; }
 	node dist/bench/run.js
+	node dist/bench/telemetry-cost.js
 
 .PHONY: bench-telemetry
-bench-telemetry: build sandbox ## telemetry cost: point-select throughput and gateway CPU, telemetry off vs on (100% sampling)
+bench-telemetry: build sandbox ## telemetry cost alone (part of make bench): writes bench/results/telemetry.md
 	node dist/bench/telemetry-cost.js

@@ -168,7 +168,7 @@ export function renderReport(
     const other = rows.find((o) => o.scenario === r.scenario && o.side === 'direct');
     const ratio = r.side !== 'direct' && other ? (r.throughput / other.throughput).toFixed(2) : '';
     lines.push(
-      `| ${r.scenario} | ${r.side} | ${f(r.throughput)} | ${f(r.p50Us)} | ${f(r.p99Us)} | ${f(r.cpuUsPerOp, 1)} | ${ratio} | ${r.note ?? ''} |`,
+      `| ${r.scenario} | ${r.side} | ${f(r.throughput)} | ${f(r.p50Us)} | ${f(r.p99Us)} | ${f(r.cpuUsPerOp, r.cpuUsPerOp !== undefined && r.cpuUsPerOp < 10 ? 2 : 1)} | ${ratio} | ${r.note ?? ''} |`,
     );
   }
   lines.push('', '## Targets', '', '| target | goal | measured | met |', '| --- | --- | ---: | --- |');

@@ -316,12 +316,16 @@ async function streaming(gw: GatewayProcess): Promise<void> {
   // and its streaming path cold.
   for await (const _ of client.query(`${sql} LIMIT 200000`, [], { maxRowsPerBatch: 1000 })) {
   }
+  const gwCpu1 = gw.cpuMicros();
+  const cpu1 = process.cpuUsage();
   const t1 = process.hrtime.bigint();
   let got = 0;
   for await (const row of client.query(sql, [], { maxRowsPerBatch: 1000 })) {
     if (row.length === 4) got++;
   }
   const sec = Number(process.hrtime.bigint() - t1) / 1e9;
+  const clientCpu = process.cpuUsage(cpu1);
+  const gwCpuPerRow = (gw.cpuMicros() - gwCpu1) / got;
   await client.close();
   record({
     scenario: '(c) stream 1,000,000 rows',
@@ -329,11 +333,13 @@ async function streaming(gw: GatewayProcess): Promise<void> {
     concurrency: 1,
     throughput: got / sec,
     rssMb: gw.peakRssMb(),
-    note: `rows/s (${got} rows) read by the TS client (mysql-grpc-gateway/client); gateway peak RSS ${Math.round(gw.peakRssMb())} MB`,
+    cpuUsPerOp: gwCpuPerRow,
+    note: `rows/s (${got} rows) read by the TS client (mysql-grpc-gateway/client, ${((clientCpu.user + clientCpu.system) / got).toFixed(2)} us of client CPU per row); CPU column: gateway per row; gateway peak RSS ${Math.round(gw.peakRssMb())} MB`,
   });
   // The same stream read by a generic client (grpc-js + proto-loader's protobufjs decoding),
   // as a client without a hand-written decoder sees it.
   const generic = gatewayClient(gw.port);
+  const cpu2 = process.cpuUsage();
   const t2 = process.hrtime.bigint();
   let gotGeneric = 0;
   await new Promise<void>((resolve, reject) => {
@@ -345,19 +351,21 @@ async function streaming(gw: GatewayProcess): Promise<void> {
     call.on('error', reject);
   });
   const genericSec = Number(process.hrtime.bigint() - t2) / 1e9;
+  const genericCpu = process.cpuUsage(cpu2);
   generic.close();
   record({
     scenario: '(c) stream 1,000,000 rows',
     side: 'gateway',
     concurrency: 1,
     throughput: gotGeneric / genericSec,
-    note: `rows/s (${gotGeneric} rows) read by a generic grpc-js + proto-loader client`,
+    note: `rows/s (${gotGeneric} rows) read by a generic grpc-js + proto-loader client (${((genericCpu.user + genericCpu.system) / gotGeneric).toFixed(2)} us of client CPU per row)`,
   });
   // Direct last: its stream fills this process's heap (mysql2 buffers ahead of the reader), which
   // would slow the gateway's client, running in this process, if it came first.
   const conn = mysqlCore.createConnection(directOptions());
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let n = 0;
   await new Promise<void>((resolve, reject) => {
@@ -370,13 +378,15 @@ async function streaming(gw: GatewayProcess): Promise<void> {
     s.on('error', reject);
   });
   const directSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const directCpu = process.cpuUsage(cpu0);
   conn.end();
   record({
     scenario: '(c) stream 1,000,000 rows',
     side: 'direct',
     concurrency: 1,
     throughput: n / directSec,
-    note: `rows/s; client RSS ${Math.round(peak / 1e6)} MB`,
+    cpuUsPerOp: (directCpu.user + directCpu.system) / n,
+    note: `rows/s; CPU column: client per row; client RSS ${Math.round(peak / 1e6)} MB`,
   });
 }
 

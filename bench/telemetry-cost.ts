@@ -12,12 +12,14 @@
  * round); the figures are throughput and gateway CPU per query, and
  * the ratios to `off` (medians over the rounds). A benchmark that prints, not a timed test.
  *
+ * Writes bench/results/telemetry.md (`make bench` runs it after the main suite).
+ *
  * Environment: BENCH_QUERIES per measurement (default 5000), BENCH_CONCURRENCY (16),
  * BENCH_ROUNDS (8), BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`), SANDBOX_* as for the tests.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
@@ -100,7 +102,10 @@ function writeConfig(mode: Mode, otlpEndpoint: string): string {
 function startGateway(config: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // Only PATH from this environment: `make` exports GATEWAY_PORT, which would override the
+    // config's port 0 and make the three gateways collide.
     const child = spawn(process.execPath, [...nodeArgs, MAIN, '--config', config], {
+      env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -239,6 +244,55 @@ async function main(): Promise<void> {
   }
   console.log(`OTLP bytes received by the sink: ${sink.bytes()}`);
   await new Promise<void>((resolve) => sink.server.close(() => resolve()));
+  writeResults(
+    MODES.map((mode) => ({ mode, qps: of(mode, 'qps'), cpu: of(mode, 'cpuUsPerQuery') })),
+    sink.bytes(),
+  );
+}
+
+/** bench/results/telemetry.md: medians per mode, ratios to `off`, and the target. */
+function writeResults(medians: { mode: Mode; qps: number; cpu: number }[], otlpBytes: number): void {
+  const off = medians.find((m) => m.mode === 'off');
+  if (!off) return;
+  const lines = [
+    '# Telemetry cost',
+    '',
+    `Run ${new Date().toISOString()} by \`make bench\` (bench/telemetry-cost.ts): ${QUERIES} point-select Queries per`,
+    `measurement at concurrency ${CONCURRENCY}, ${ROUNDS} rounds, the three gateways taking turns; medians over the rounds.`,
+    ...(process.env.BENCH_NOTE ? [`Conditions: ${process.env.BENCH_NOTE}`] : []),
+    '',
+    '| telemetry | queries/s | gateway CPU per query (us) | throughput vs off | CPU vs off |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...medians.map(
+      (m) =>
+        `| ${m.mode} | ${m.qps.toFixed(0)} | ${m.cpu.toFixed(1)} | ${(m.qps / off.qps).toFixed(3)} | ${(m.cpu / off.cpu).toFixed(3)} |`,
+    ),
+    '',
+    `OTLP bytes received by the sink: ${otlpBytes}.`,
+    '',
+    '## Target',
+    '',
+    '| target | goal | throughput cost | CPU cost | met |',
+    '| --- | --- | ---: | ---: | --- |',
+    ...medians
+      .filter((m) => m.mode !== 'off')
+      .map((m) => {
+        const qpsCost = (1 - m.qps / off.qps) * 100;
+        const cpuCost = (m.cpu / off.cpu - 1) * 100;
+        const met =
+          qpsCost <= 10 && cpuCost <= 10
+            ? 'yes'
+            : qpsCost <= 10
+              ? 'throughput yes, **CPU not yet**'
+              : '**not yet**';
+        return `| telemetry ${m.mode} (100% sampling) | <= 10% | ${qpsCost.toFixed(1)}% | ${cpuCost.toFixed(1)}% | ${met} |`;
+      }),
+    '',
+  ];
+  const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'telemetry.md'), lines.join('\n'));
+  console.log(`wrote ${join(dir, 'telemetry.md')}`);
 }
 
 main().catch((err: unknown) => {
