@@ -4,14 +4,17 @@
  * the young-generation GC has little to copy) and the server's hand-written response encoders.
  *
  * The output is standard proto3 encoding of `Row` messages as `RowBatch.rows` (field 1) entries,
- * fields in number order, as protobufjs writes them; test/unit/server/response-codec and
- * test/unit/sql/row-encoding decode it with proto-loader and compare.
+ * fields in number order, as protobufjs writes them; test/unit/server/response-codec compares it
+ * with protobufjs's bytes, for wire-row arrays and for batches built here.
  */
 import { Code, GatewayError } from '../errors.js';
 import type { WireValue } from './wire.js';
 
-/** Thrown inside an encoder for input it does not handle; the message then takes the fallback. */
-export class Unhandled extends Error {}
+/**
+ * Thrown inside an encoder for input it does not handle: the response encoder then takes its
+ * generic fallback; {@link RowBatchBuilder.add} fails INTERNAL.
+ */
+class Unhandled extends Error {}
 export const UNHANDLED = new Unhandled('not handled by the hand-written encoder');
 
 // Wire types: 0 varint, 1 64-bit, 2 length-delimited.
@@ -377,7 +380,7 @@ const MAX_SLAB = 4 * 1024 * 1024;
  * Room left before each batch for its message header: the field tag and length (6 bytes at most)
  * and, in a Transaction, the request_id field (a short id fits; a longer one costs a copy).
  */
-export const BATCH_HEADROOM = 64;
+const BATCH_HEADROOM = 64;
 
 /** Scratch of every builder: {@link RowBatchBuilder.add} uses it synchronously, start to end. */
 const BUILDER_SCRATCH = new Scratch();
