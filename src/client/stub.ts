@@ -29,7 +29,7 @@ import { responseDeserializers } from './response-decoder.js';
 type ServiceDefinition = Record<'Query' | 'Transaction', MethodDefinition<unknown, unknown>>;
 
 /** How the client maps messages to JS objects. */
-const CLIENT_LOADER_OPTIONS: Options = {
+export const CLIENT_LOADER_OPTIONS: Options = {
   keepCase: true,
   longs: String,
   enums: String,

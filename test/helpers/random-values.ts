@@ -4,7 +4,7 @@
  */
 import { NULL_VALUE, type WireValue } from '../../src/sql/values.js';
 
-export const INT64_EDGES = [
+const INT64_EDGES = [
   '0',
   '1',
   '-1',
@@ -28,7 +28,7 @@ export const INT64_EDGES = [
   '-9223372036854775808',
   '-0',
 ];
-export const UINT64_EDGES = [
+const UINT64_EDGES = [
   '0',
   '1',
   '127',
@@ -42,7 +42,7 @@ export const UINT64_EDGES = [
   '18446744073709551615',
   '4294967295',
 ];
-export const DOUBLE_EDGES = [
+const DOUBLE_EDGES = [
   0,
   -0,
   Number.NaN,
@@ -55,7 +55,7 @@ export const DOUBLE_EDGES = [
   1.5,
   -3.4028234663852886e38,
 ];
-export const STRING_EDGES = [
+const STRING_EDGES = [
   '',
   'a',
   'x'.repeat(48),
@@ -71,9 +71,9 @@ export const STRING_EDGES = [
   '0000-00-00 00:00:00',
   '-838:59:59.000000',
 ];
-export const HUGE_STRINGS = ['z'.repeat(300_000), 'é'.repeat(70_000)];
+const HUGE_STRINGS = ['z'.repeat(300_000), 'é'.repeat(70_000)];
 
-export function randomInt64(rnd: () => number): string {
+function randomInt64(rnd: () => number): string {
   const hi = BigInt(Math.floor(rnd() * 2 ** 32));
   const lo = BigInt(Math.floor(rnd() * 2 ** 32));
   const shift = BigInt(Math.floor(rnd() * 64));
@@ -86,7 +86,7 @@ export function randomUint64(rnd: () => number): string {
   return (((hi << 32n) | lo) >> BigInt(Math.floor(rnd() * 64))).toString();
 }
 
-export function randomDouble(rnd: () => number): number {
+function randomDouble(rnd: () => number): number {
   const b = Buffer.alloc(8);
   for (let i = 0; i < 8; i++) b[i] = Math.floor(rnd() * 256);
   return b.readDoubleLE(0);
@@ -105,18 +105,18 @@ export function randomString(rnd: () => number): string {
   return s;
 }
 
-export function randomBytes(rnd: () => number): Buffer {
+function randomBytes(rnd: () => number): Buffer {
   const n = rnd() < 0.002 ? 200_000 : Math.floor(rnd() ** 3 * 300);
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
   return b;
 }
 
-export function pick<T>(rnd: () => number, xs: readonly T[]): T {
+function pick<T>(rnd: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rnd() * xs.length)] as T;
 }
 
-export function randomValue(rnd: () => number): WireValue {
+function randomValue(rnd: () => number): WireValue {
   const edge = rnd() < 0.3;
   switch (Math.floor(rnd() * 6)) {
     case 0:
@@ -140,4 +140,19 @@ export function randomRows(rnd: () => number): { values: WireValue[] }[] {
   return Array.from({ length: n }, () => ({
     values: Array.from({ length: columns }, () => randomValue(rnd)),
   }));
+}
+
+/** Every edge value, one `Value` each: NULL, the 64-bit, double and string edges, huge strings, bytes. */
+export function edgeValues(): WireValue[] {
+  return [
+    NULL_VALUE,
+    ...INT64_EDGES.map((v) => ({ int64_value: v })),
+    ...UINT64_EDGES.map((v) => ({ uint64_value: v })),
+    ...DOUBLE_EDGES.map((v) => ({ double_value: v })),
+    ...STRING_EDGES.map((v) => ({ string_value: v })),
+    ...HUGE_STRINGS.map((v) => ({ string_value: v })),
+    { bytes_value: Buffer.alloc(0) },
+    { bytes_value: Buffer.from([0, 255, 128, 10]) },
+    { bytes_value: Buffer.alloc(1 << 20, 0xab) },
+  ];
 }

@@ -6,30 +6,14 @@
 import { loadSync } from '@grpc/proto-loader';
 import test from 'ava';
 import { type Deserializer, responseDeserializers } from '../../../src/client/response-decoder.js';
+import { CLIENT_LOADER_OPTIONS } from '../../../src/client/stub.js';
 import { decodeValue, type WireValueIn } from '../../../src/client/values.js';
-import { PROTO_ROOT } from '../../../src/server/proto.js';
-import { NULL_VALUE, type WireValue } from '../../../src/sql/values.js';
 import { prng } from '../../helpers/prng.js';
-import {
-  DOUBLE_EDGES,
-  HUGE_STRINGS,
-  INT64_EDGES,
-  randomRows,
-  randomString,
-  STRING_EDGES,
-  UINT64_EDGES,
-} from '../../helpers/random-values.js';
+import { edgeValues, randomRows, randomString } from '../../helpers/random-values.js';
 
 type Method = { responseSerialize: (m: unknown) => Buffer; responseDeserialize: Deserializer };
-// The client's loader options (src/client/stub.ts): the generic path the decoder must agree with.
-const definition = loadSync('mysqlgateway/v1/gateway.proto', {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: false,
-  oneofs: true,
-  includeDirs: [PROTO_ROOT],
-});
+// The client's loader options: the generic path the decoder must agree with.
+const definition = loadSync('mysqlgateway/v1/gateway.proto', CLIENT_LOADER_OPTIONS);
 const service = definition['mysqlgateway.v1.Gateway'] as unknown as Record<string, Method>;
 const query = service.Query as Method;
 const transaction = service.Transaction as Method;
@@ -97,17 +81,7 @@ test('rows: random batches over every Value kind and its edges, Query and Transa
 });
 
 test('rows: every edge value alone and together', (t) => {
-  const all: WireValue[] = [
-    NULL_VALUE,
-    ...INT64_EDGES.map((v) => ({ int64_value: v })),
-    ...UINT64_EDGES.map((v) => ({ uint64_value: v })),
-    ...DOUBLE_EDGES.map((v) => ({ double_value: v })),
-    ...STRING_EDGES.map((v) => ({ string_value: v })),
-    ...HUGE_STRINGS.map((v) => ({ string_value: v })),
-    { bytes_value: Buffer.alloc(0) },
-    { bytes_value: Buffer.from([0, 255, 128, 10]) },
-    { bytes_value: Buffer.alloc(1 << 20, 0xab) },
-  ];
+  const all = edgeValues();
   for (const v of all) same(t, query, fast.query, { rows: { rows: [{ values: [v] }] } });
   same(t, query, fast.query, { rows: { rows: [{ values: all }] } });
   same(t, query, fast.query, { rows: { rows: [] } });

@@ -2,18 +2,9 @@ import test from 'ava';
 import { gatewayPackageDefinition } from '../../../src/server/proto.js';
 import { responseSerializers, type Serializer } from '../../../src/server/response-codec.js';
 import { EncodedRows, RowBatchBuilder } from '../../../src/sql/row-encoding.js';
-import { compileColumns, type DriverField, NULL_VALUE, type WireValue } from '../../../src/sql/values.js';
+import { compileColumns, type DriverField, type WireValue } from '../../../src/sql/values.js';
 import { prng } from '../../helpers/prng.js';
-import {
-  DOUBLE_EDGES,
-  HUGE_STRINGS,
-  INT64_EDGES,
-  randomRows,
-  randomString,
-  randomUint64,
-  STRING_EDGES,
-  UINT64_EDGES,
-} from '../../helpers/random-values.js';
+import { edgeValues, randomRows, randomString, randomUint64 } from '../../helpers/random-values.js';
 
 type Method = {
   responseSerialize: Serializer;
@@ -42,17 +33,7 @@ test('rows: random batches over every Value kind and its edges, Query and Transa
 });
 
 test('rows: every edge value alone', (t) => {
-  const values: WireValue[] = [
-    NULL_VALUE,
-    ...INT64_EDGES.map((v) => ({ int64_value: v })),
-    ...UINT64_EDGES.map((v) => ({ uint64_value: v })),
-    ...DOUBLE_EDGES.map((v) => ({ double_value: v })),
-    ...STRING_EDGES.map((v) => ({ string_value: v })),
-    ...HUGE_STRINGS.map((v) => ({ string_value: v })),
-    { bytes_value: Buffer.alloc(0) },
-    { bytes_value: Buffer.from([0, 255, 128, 10]) },
-    { bytes_value: Buffer.alloc(1 << 20, 0xab) },
-  ];
+  const values = edgeValues();
   for (const v of values) same(t, query, fast.query, { rows: { rows: [{ values: [v] }] } });
   same(t, query, fast.query, { rows: { rows: [{ values }] } });
   same(t, query, fast.query, { rows: { rows: [] } });
