@@ -7,27 +7,10 @@
  * Branch on `code` / `codeName`, `reason`, `mysqlErrno` and `sqlState`, never on the message.
  */
 import { type Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { Code } from '../errors.js';
 
-/** gRPC status codes by name (the wire numbers, identical to `@grpc/grpc-js` `status`). */
-export const StatusCode = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-} as const;
+/** gRPC status codes by name (the wire numbers, identical to `@grpc/grpc-js` `status`): the gateway's own table. */
+export const StatusCode = Code;
 
 /** The trailing metadata keys the gateway sets on failed calls. */
 export const TRAILER = {

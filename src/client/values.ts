@@ -19,19 +19,14 @@
  * else `bigint`; double → `number`; string (also DECIMAL, dates, JSON) → `string`; bytes →
  * `Buffer`; NULL → `null`.
  */
+import type { WireValue } from '../sql/wire.js';
 import { invalidArgument } from './errors.js';
 
 /** A result cell decoded to JS. */
 export type SqlValue = null | number | bigint | string | Buffer;
 
-/** A `Value` message as sent: exactly one field set. */
-export type WireValue =
-  | { readonly null_value: 'NULL_VALUE' }
-  | { readonly int64_value: string }
-  | { readonly uint64_value: string }
-  | { readonly double_value: number }
-  | { readonly string_value: string }
-  | { readonly bytes_value: Buffer };
+/** A `Value` message as sent: exactly one field set (the gateway's own wire shape). */
+export type { WireValue };
 
 /** A `Value` message as received (proto-loader sets the virtual `kind` to the field present). */
 export interface WireValueIn {
