@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { loadPackageDefinition, Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import mysql from 'mysql2/promise';
-import { LOADER_OPTIONS, PROTO_FILES } from '../src/server/proto.js';
+import { LOADER_OPTIONS, PROTO_FILES } from '../src/wire/proto.js';
 
 type Param = { int64_value?: string; string_value?: string };
 

@@ -10,7 +10,7 @@ import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { hashToken, newToken } from '../src/auth/tokens.js';
 import { stubOptions } from '../test/integration/helpers/client.js';
 import { loadSync } from '@grpc/proto-loader';
-import { LOADER_OPTIONS, PROTO_FILES } from '../src/server/proto.js';
+import { LOADER_OPTIONS, PROTO_FILES } from '../src/wire/proto.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: dynamic stubs
 export type AnyMessage = any;

@@ -1,8 +1,7 @@
 /**
  * The generated `mysqlgateway.v1.Gateway` stub, loaded at run time from the package's own
- * `gateway.proto` with the loader options the client's decoding relies on (64-bit integers as
- * decimal strings, enums as names, unset fields absent, the virtual oneof field), independent
- * of the options the server happens to use.
+ * `gateway.proto` with the wire package's loader options (64-bit integers as decimal strings,
+ * enums as names, unset fields absent, the virtual oneof field), which its decoders rely on.
  */
 import {
   type ChannelCredentials,
@@ -15,7 +14,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition, type Options } from '@grpc/proto-loader';
-import { PROTO_ROOT } from '../server/proto.js';
+import { LOADER_OPTIONS } from '../wire/proto.js';
 import type {
   ExecuteRequestOut,
   QueryRequestOut,
@@ -24,19 +23,15 @@ import type {
   TransactionResponseIn,
   WireExecuteIn,
 } from './messages.js';
-import { responseDeserializers } from './response-decoder.js';
+import { responseDeserializers } from '../wire/response-decoder.js';
 
 type ServiceDefinition = Record<'Query' | 'Transaction', MethodDefinition<unknown, unknown>>;
 
-/** How the client maps messages to JS objects. */
-export const CLIENT_LOADER_OPTIONS: Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: false,
-  oneofs: true,
-  includeDirs: [PROTO_ROOT],
-};
+/**
+ * How the client maps messages to JS objects: the wire package's loader options, the ones its
+ * hand-written decoder reproduces.
+ */
+export const CLIENT_LOADER_OPTIONS: Options = LOADER_OPTIONS;
 
 /** Per-call grpc-js options the client uses. */
 export interface StubCallOptions {

@@ -20,6 +20,7 @@
  * `Buffer`; NULL → `null`.
  */
 import type { WireValue } from '../sql/wire.js';
+import type { WireValueIn } from '../wire/response-decoder.js';
 import { invalidArgument } from './errors.js';
 
 /** A result cell decoded to JS. */
@@ -29,14 +30,7 @@ export type SqlValue = null | number | bigint | string | Buffer;
 export type { WireValue };
 
 /** A `Value` message as received (proto-loader sets the virtual `kind` to the field present). */
-export interface WireValueIn {
-  readonly kind?: string;
-  readonly int64_value?: string | number;
-  readonly uint64_value?: string | number;
-  readonly double_value?: number;
-  readonly string_value?: string;
-  readonly bytes_value?: Uint8Array;
-}
+export type { WireValueIn } from '../wire/response-decoder.js';
 
 /** A parameter with its wire type chosen explicitly; build one with {@link Value}. */
 export class TypedParam {

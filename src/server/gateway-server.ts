@@ -9,7 +9,7 @@ import { Code, GatewayError } from '../errors.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { getStatusHandler } from './admin.js';
 import { executeHandler } from './execute.js';
-import { gatewayPackageDefinition, gatewayServices } from './proto.js';
+import { gatewayPackageDefinition, gatewayServices } from '../wire/proto.js';
 import { queryHandler } from './query.js';
 import { transactionHandler } from './transaction.js';
 

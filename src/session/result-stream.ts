@@ -6,7 +6,7 @@
 import type { FieldPacket } from 'mysql2';
 import type { DbConnection, RowSink } from '../backend/connection.js';
 import { errors, type GatewayError } from '../errors.js';
-import { type EncodedRows, RowBatchBuilder } from '../sql/row-encoding.js';
+import { type EncodedRows, RowBatchBuilder } from '../wire/row-encoding.js';
 import type { ResultShape, WireColumn, WireValue } from '../sql/values.js';
 
 /** Where a result goes (a Query stream, or a Transaction stream wrapping each message). */

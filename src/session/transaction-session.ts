@@ -14,7 +14,7 @@ import type { DbConnection } from '../backend/connection.js';
 import { Code, errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
-import type { EncodedRows } from '../sql/row-encoding.js';
+import type { EncodedRows } from '../wire/row-encoding.js';
 import type { WireColumn, WireValue } from '../sql/values.js';
 import { ResultBatcher } from './result-stream.js';
 import {

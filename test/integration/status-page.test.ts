@@ -15,7 +15,7 @@ import { AdminHttpServer } from '../../src/admin-http/admin-http-server.js';
 import { addStatusRoutes } from '../../src/admin-http/status-routes.js';
 import type { Backend } from '../../src/backend/backend.js';
 import type { Lease } from '../../src/pool/lease.js';
-import { gatewayPackageDefinition } from '../../src/server/proto.js';
+import { gatewayPackageDefinition } from '../../src/wire/proto.js';
 import type { GatewayStatus } from '../../src/status/gateway-status.js';
 import { startNode, stopNode } from '../helpers/sandbox.js';
 import { connectAdmin } from './helpers/admin.js';

@@ -1,7 +1,7 @@
 /** A real client of the Admin service. */
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { LOADER_OPTIONS, PROTO_FILES } from '../../../src/server/proto.js';
+import { LOADER_OPTIONS, PROTO_FILES } from '../../../src/wire/proto.js';
 import { type AnyMessage, type ConnectOpts, stubOptions } from './client.js';
 
 /** Connects to the Admin service (with the credentials and token of `opts`). */

@@ -13,7 +13,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { LOADER_OPTIONS, PROTO_FILES } from '../../../src/server/proto.js';
+import { LOADER_OPTIONS, PROTO_FILES } from '../../../src/wire/proto.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: dynamic stubs are untyped by nature
 export type AnyMessage = any;

@@ -8,10 +8,10 @@
  * (`fromObject`, a `Long` per 64-bit value) before encoding it. The gateway's row batches arrive
  * already encoded ({@link EncodedRows}, built row by row by the session layer) and are only framed
  * here; an array of wire rows is encoded straight from the wire objects in two passes (sizes, then
- * bytes) over one buffer (src/sql/row-encoding.ts). Column metadata is encoded once per compiled
+ * bytes) over one buffer (src/wire/row-encoding.ts). Column metadata is encoded once per compiled
  * result shape (the same columns array) by the fallback and the bytes reused. The output is
  * standard proto3 encoding of the same field values, fields in number order, as protobufjs writes
- * them; test/unit/server/response-codec decodes it with proto-loader and compares.
+ * them; test/unit/wire/response-codec decodes it with proto-loader and compares.
  */
 import {
   bigVarintSize,
@@ -28,7 +28,7 @@ import {
   writeRows,
   writeString,
   writeVarint,
-} from '../sql/row-encoding.js';
+} from './row-encoding.js';
 import type { WireColumn } from '../sql/values.js';
 
 /** A message serializer as grpc-js takes it. */

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { gatewayPackageDefinition } from '../../../src/server/proto.js';
-import { responseSerializers, type Serializer } from '../../../src/server/response-codec.js';
-import { EncodedRows, RowBatchBuilder } from '../../../src/sql/row-encoding.js';
+import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
+import { responseSerializers, type Serializer } from '../../../src/wire/response-codec.js';
+import { EncodedRows, RowBatchBuilder } from '../../../src/wire/row-encoding.js';
 import { compileColumns, type DriverField, type WireValue } from '../../../src/sql/values.js';
 import { prng } from '../../helpers/prng.js';
 import { edgeValues, randomRows, randomString, randomUint64 } from '../../helpers/random-values.js';

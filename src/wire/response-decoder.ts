@@ -9,10 +9,19 @@
  * directly, in the shape proto-loader gives with the client's options (snake_case, the virtual
  * oneof fields `payload`/`result` and `kind`, enums as names, bytes as Buffers sharing the message's
  * memory), except that a 64-bit integer within ±(2^53-1) is a `number` rather than its decimal
- * text (exact either way; {@link decodeInteger} takes both). test/unit/client/response-decoder
+ * text (exact either way; {@link decodeInteger} takes both). test/unit/wire/response-decoder
  * compares it with proto-loader over random messages.
  */
-import type { WireValueIn } from './values.js';
+
+/** A `Value` message as received (proto-loader sets the virtual `kind` to the field present). */
+export interface WireValueIn {
+  readonly kind?: string;
+  readonly int64_value?: string | number;
+  readonly uint64_value?: string | number;
+  readonly double_value?: number;
+  readonly string_value?: string;
+  readonly bytes_value?: Uint8Array;
+}
 
 /** A message deserializer as grpc-js takes it. */
 export type Deserializer = (bytes: Buffer) => unknown;

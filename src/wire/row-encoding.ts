@@ -4,11 +4,11 @@
  * the young-generation GC has little to copy) and the server's hand-written response encoders.
  *
  * The output is standard proto3 encoding of `Row` messages as `RowBatch.rows` (field 1) entries,
- * fields in number order, as protobufjs writes them; test/unit/server/response-codec compares it
+ * fields in number order, as protobufjs writes them; test/unit/wire/response-codec compares it
  * with protobufjs's bytes, for wire-row arrays and for batches built here.
  */
 import { Code, GatewayError } from '../errors.js';
-import type { WireValue } from './wire.js';
+import type { WireValue } from '../sql/wire.js';
 
 /**
  * Thrown inside an encoder for input it does not handle: the response encoder then takes its

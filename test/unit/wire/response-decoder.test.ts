@@ -5,7 +5,7 @@
  */
 import { loadSync } from '@grpc/proto-loader';
 import test from 'ava';
-import { type Deserializer, responseDeserializers } from '../../../src/client/response-decoder.js';
+import { type Deserializer, responseDeserializers } from '../../../src/wire/response-decoder.js';
 import { CLIENT_LOADER_OPTIONS } from '../../../src/client/stub.js';
 import { decodeValue, type WireValueIn } from '../../../src/client/values.js';
 import { prng } from '../../helpers/prng.js';
