@@ -19,7 +19,11 @@ import { HealthMonitor } from './routing/health-monitor.js';
 import { mysqlProbe } from './routing/mysql-probe.js';
 import { serverCredentials } from './server/credentials.js';
 import { GatewayServer } from './server/gateway-server.js';
-import { SessionRegistry } from './session/session-registry.js';
+import type { SessionRegistry } from './session/session-registry.js';
+import { SessionService } from './session/session-service.js';
+import { CallScaffold } from './server/call-scaffold.js';
+import type { CallTrace } from './telemetry/call-trace.js';
+import { RowBatchBuilder } from './wire/row-encoding.js';
 import { StatementClassifier } from './sql/classify.js';
 import { type GatewayStatus, gatewayStatus } from './status/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';
@@ -151,12 +155,19 @@ export class Gateway {
         );
       }),
     );
-    const sessions = new SessionRegistry();
+    // Classification runs on every call: cache it per SQL text.
+    const classifier = new StatementClassifier();
+    const service = new SessionService({
+      clusters,
+      limits: config.limits,
+      classify: (sql) => classifier.classify(sql),
+      transactions: config.transactions,
+      newRowBatch: () => new RowBatchBuilder(),
+    });
+    const sessions = service.registry;
     // One snapshot for Admin.GetStatus and the admin HTTP status routes, so they cannot disagree.
     const status = (cluster?: string) => gatewayStatus({ clusters, sessions, startedAt }, cluster);
     telemetry.observe({ clusters: () => clusters.all(), sessionCounts: () => sessions.counts() });
-    // Classification runs on every call: cache it per SQL text.
-    const classifier = new StatementClassifier();
     const guard = new CallGuard(config.auth.enabled ? new Authenticator(config.auth) : undefined);
     warnAboutSecurity(config, logger);
     let server: GatewayServer | undefined;
@@ -172,35 +183,14 @@ export class Gateway {
         keepaliveTimeMs: config.server.keepaliveTimeMs,
         keepaliveTimeoutMs: config.server.keepaliveTimeoutMs,
         deps: {
-          guard,
+          scaffold: new CallScaffold({
+            guard,
+            telemetry,
+            onError: (method, err, trace, principal) => logCallFailure(logger, method, err, trace, principal),
+          }),
+          sessions: service,
           clusters,
-          sessions,
-          limits: { ...config.limits, classify: (sql) => classifier.classify(sql) },
-          transactions: config.transactions,
-          telemetry,
           status,
-          onError: (method, err, trace, principal) => {
-            const e = GatewayError.from(err);
-            const fields = trace.logFields();
-            // Server messages can echo values: log codes and reasons only.
-            logger.info(
-              {
-                ...fields,
-                method,
-                ...(principal === '' ? {} : { principal }),
-                code: e.code,
-                reason: e.reason,
-                errno: e.mysqlErrno,
-                sqlState: e.sqlState,
-              },
-              'call failed',
-            );
-            if (e.code === Code.INTERNAL)
-              logger.error(
-                { ...fields, method, stack: (e.cause as Error | undefined)?.stack },
-                'internal error',
-              );
-          },
         },
       });
       const grpc = server;
@@ -228,6 +218,32 @@ export class Gateway {
     })();
     return this.closing;
   }
+}
+
+/** Logs a failed call: codes and reasons only (server messages can echo values); INTERNAL with its stack. */
+function logCallFailure(
+  logger: Logger,
+  method: string,
+  err: unknown,
+  trace: CallTrace,
+  principal: string,
+): void {
+  const e = GatewayError.from(err);
+  const fields = trace.logFields();
+  logger.info(
+    {
+      ...fields,
+      method,
+      ...(principal === '' ? {} : { principal }),
+      code: e.code,
+      reason: e.reason,
+      errno: e.mysqlErrno,
+      sqlState: e.sqlState,
+    },
+    'call failed',
+  );
+  if (e.code === Code.INTERNAL)
+    logger.error({ ...fields, method, stack: (e.cause as Error | undefined)?.stack }, 'internal error');
 }
 
 /** Says loudly what the configuration leaves open: no authentication, tokens over plaintext. */

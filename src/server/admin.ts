@@ -12,7 +12,6 @@ import type {
   PoolStatus,
 } from '../status/gateway-status.js';
 import type { HandlerDeps } from './handler-deps.js';
-import { toStatus } from './status.js';
 
 const STATE_ENUM: Record<BackendState, string> = {
   healthy: 'BACKEND_HEALTH_STATE_HEALTHY',
@@ -76,11 +75,15 @@ export function encodeGetStatusResponse(s: GatewayStatus): Encoded<GatewayStatus
 /** Builds the GetStatus handler. */
 export function getStatusHandler(deps: HandlerDeps) {
   return (call: ServerUnaryCall<{ cluster?: string }, unknown>, callback: sendUnaryData<unknown>): void => {
-    try {
-      deps.guard.admit(call, { admin: true }).release();
-      callback(null, encodeGetStatusResponse(deps.status(call.request.cluster || undefined)));
-    } catch (err) {
-      callback(toStatus(err));
-    }
+    deps.scaffold.serve(
+      'GetStatus',
+      call,
+      { admin: true },
+      async () => encodeGetStatusResponse(deps.status(call.request.cluster || undefined)),
+      {
+        ok: (response) => callback(null, response),
+        fail: (status) => callback(status),
+      },
+    );
   };
 }

@@ -111,7 +111,7 @@ export class GatewayServer {
         this.health.setStatus(clusterHealthName(c.name), 'NOT_SERVING');
       const drained = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
       await withinMs(drained, graceMs);
-      await this.deps.sessions.abortAll(
+      await this.deps.sessions.close(
         new GatewayError(
           Code.UNAVAILABLE,
           'GATEWAY_SHUTTING_DOWN',

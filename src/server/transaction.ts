@@ -1,67 +1,58 @@
-/** The Transaction RPC: a thin adapter between a duplex call and a {@link TransactionSession}. */
+/**
+ * The Transaction RPC: a thin adapter between a duplex call and a session's
+ * {@link TransactionSession}: requests are decoded into commands, events encoded into responses.
+ */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { Admission } from '../auth/call-guard.js';
 import type { GatewayError } from '../errors.js';
-import { type TransactionRequestInput, TransactionSession } from '../session/transaction-session.js';
-import { callScope } from './call-context.js';
+import type { TransactionEvents } from '../session/commands.js';
 import type { HandlerDeps } from './handler-deps.js';
-import { toStatus } from './status.js';
+import { type TransactionRequestMessage, transactionCommandOf } from './request-decode.js';
+import { encodeExecuted, encodeQueryStats, encodeStatementError } from './response-encode.js';
 
 /** Builds the Transaction handler. */
 export function transactionHandler(deps: HandlerDeps) {
-  return (call: ServerDuplexStream<TransactionRequestInput, unknown>): void => {
-    const trace = deps.telemetry.startCall('Transaction', call.metadata);
-    const scope = callScope(call, trace);
-    let admission: Admission;
-    let principal = '';
-    try {
-      admission = deps.guard.admit(call, {
-        transaction: true,
-        trace,
-        onIdentified: (name) => {
-          principal = name;
-        },
-      });
-    } catch (err) {
-      scope.dispose();
-      trace.end(err);
-      deps.onError('Transaction', err, trace, principal);
-      call.emit('error', toStatus(err));
-      return;
-    }
-    let ended = false;
-    const session = new TransactionSession(
-      deps.clusters,
-      deps.limits,
-      deps.transactions,
-      scope.ctx,
-      admission.access,
+  return (call: ServerDuplexStream<TransactionRequestMessage, unknown>): void => {
+    deps.scaffold.serve(
+      'Transaction',
+      call,
+      { transaction: true },
+      (env) =>
+        new Promise<void>((resolve, reject) => {
+          let ended = false;
+          const send = (resp: object): boolean => (ended ? true : call.write(resp));
+          const events: TransactionEvents = {
+            begun: (id, backend, connectionId) =>
+              send({ request_id: id, begun: { backend, connection_id: String(connectionId) } }),
+            columns: (id, columns) => send({ request_id: id, metadata: { columns } }),
+            rows: (id, rows) => send({ request_id: id, rows: { rows } }),
+            onceDrain: (cb) => call.once('drain', cb),
+            done: (id, totals, elapsedUs) =>
+              send({ request_id: id, done: encodeQueryStats(totals, elapsedUs) }),
+            executed: (id, totals, elapsedUs) =>
+              send({ request_id: id, executed: encodeExecuted(totals, elapsedUs) }),
+            committed: (id, token) => send({ request_id: id, committed: { consistency_token: token } }),
+            rolledBack: (id) => send({ request_id: id, rolled_back: {} }),
+            failed: (id, err) => send({ request_id: id, error: encodeStatementError(err) }),
+            end: (err?: GatewayError) => {
+              if (ended) return;
+              ended = true;
+              if (err) reject(err);
+              else resolve();
+            },
+            pauseInput: () => call.pause(),
+            resumeInput: () => call.resume(),
+          };
+          const session = deps.sessions.openTransaction(env, events);
+          call.on('data', (req: TransactionRequestMessage) => session.push(transactionCommandOf(req)));
+          call.on('end', () => session.halfClose());
+          call.on('error', () => {
+            // A broken stream ends like a cancel: the call signal fires and the session rolls back.
+          });
+        }),
       {
-        send: (resp) => (ended ? true : call.write(resp)),
-        onceDrain: (cb) => call.once('drain', cb),
-        end: (err?: GatewayError) => {
-          if (ended) return;
-          ended = true;
-          admission.release();
-          scope.dispose();
-          trace.end(err);
-          if (err) {
-            deps.onError('Transaction', err, trace, principal);
-            call.emit('error', toStatus(err));
-          } else {
-            call.end();
-          }
-        },
-        pauseInput: () => call.pause(),
-        resumeInput: () => call.resume(),
+        ok: () => call.end(),
+        fail: (status) => call.emit('error', status),
       },
-      deps.sessions,
     );
-    deps.sessions.add(session);
-    call.on('data', (req: TransactionRequestInput) => session.push(req));
-    call.on('end', () => session.halfClose());
-    call.on('error', () => {
-      // A broken stream ends like a cancel: the call signal fires and the session rolls back.
-    });
   };
 }

@@ -6,18 +6,8 @@
 import type { FieldPacket } from 'mysql2';
 import type { DbConnection, RowSink } from '../backend/connection.js';
 import { errors, type GatewayError } from '../errors.js';
-import { type EncodedRows, RowBatchBuilder } from '../wire/row-encoding.js';
-import type { ResultShape, WireColumn, WireValue } from '../sql/values.js';
-
-/** Where a result goes (a Query stream, or a Transaction stream wrapping each message). */
-export interface ResultWriter {
-  /** The result's columns; called exactly once, before any rows. */
-  metadata(columns: WireColumn[]): void;
-  /** A batch of rows, encoded. Returns false when the client's buffer is full. */
-  rows(rows: EncodedRows): boolean;
-  /** Calls `cb` once the client's buffer has room again. */
-  onceDrain(cb: () => void): void;
-}
+import type { ResultShape, WireValue } from '../sql/values.js';
+import type { ResultSink, RowBatchEncoder } from './commands.js';
 
 /** Batch limits (config `limits`). */
 export interface BatchLimits {
@@ -38,7 +28,6 @@ export interface BatchLimits {
  */
 export class ResultBatcher implements RowSink {
   private decode: ((row: unknown[]) => WireValue[]) | undefined;
-  private readonly batch = new RowBatchBuilder();
   private scheduled: NodeJS.Immediate | undefined;
   private paused = false;
   private sentMetadata = false;
@@ -51,7 +40,8 @@ export class ResultBatcher implements RowSink {
 
   constructor(
     private readonly conn: DbConnection,
-    private readonly writer: ResultWriter,
+    private readonly sink: ResultSink,
+    private readonly batch: RowBatchEncoder,
     private readonly limits: BatchLimits,
     private readonly onLimit: (err: GatewayError) => void,
   ) {}
@@ -68,7 +58,7 @@ export class ResultBatcher implements RowSink {
     }
     this.sentMetadata = true;
     this.decode = shape.decode;
-    this.writer.metadata(shape.columns);
+    this.sink.columns(shape.columns);
   }
 
   row(raw: unknown[]): void {
@@ -116,7 +106,7 @@ export class ResultBatcher implements RowSink {
     }
     if (!this.sentMetadata) {
       this.sentMetadata = true;
-      this.writer.metadata([]);
+      this.sink.columns([]);
     }
     // The statement is complete: never pause now, the next command could not start.
     this.flush(false);
@@ -132,10 +122,10 @@ export class ResultBatcher implements RowSink {
   private flush(mayPause = true): void {
     if (this.batch.count === 0) return;
     const rows = this.batch.take();
-    if (!this.writer.rows(rows) && mayPause && !this.paused) {
+    if (!this.sink.rows(rows) && mayPause && !this.paused) {
       this.paused = true;
       this.conn.pause();
-      this.writer.onceDrain(() => {
+      this.sink.onceDrain(() => {
         this.paused = false;
         this.conn.resume();
       });

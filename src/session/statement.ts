@@ -13,8 +13,6 @@ export interface StatementLimits {
   readonly maxSqlBytes: number;
   /** Most parameters per statement. */
   readonly maxParams: number;
-  /** The classifier to use (a cached `StatementClassifier`); uncached `classifyStatement` by default. */
-  readonly classify?: (sql: string) => StatementInfo;
 }
 
 /** Where a statement runs: it decides which statements are allowed. */
@@ -38,6 +36,7 @@ export function checkStatement(
   params: readonly WireValue[] | undefined,
   limits: StatementLimits,
   place: StatementPlace,
+  classify: (sql: string) => StatementInfo = classifyStatement,
 ): CheckedStatement {
   if (!sql || sql.trim() === '') throw errors.invalidArgument('EMPTY_SQL', 'sql is empty');
   // Every UTF-16 unit takes at least one UTF-8 byte, so an over-long string fails without counting bytes.
@@ -54,7 +53,7 @@ export function checkStatement(
       `${count} params exceed the limit of ${limits.maxParams} (limits.maxParams)`,
     );
   }
-  const info = (limits.classify ?? classifyStatement)(sql);
+  const info = classify(sql);
   if (info.error) throw errors.invalidArgument('SQL_LEX_ERROR', `sql cannot be read: ${info.error}`);
   if (info.multiStatement) {
     throw errors.invalidArgument(

@@ -14,19 +14,15 @@ import type { DbConnection } from '../backend/connection.js';
 import { Code, errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
-import type { EncodedRows } from '../wire/row-encoding.js';
-import type { WireColumn, WireValue } from '../sql/values.js';
-import { ResultBatcher } from './result-stream.js';
-import {
-  batchLimits,
-  consistencyTokenOf,
-  endLease,
-  headerTotals,
-  type OkHeader,
-  type SessionLimits,
-} from './single-statement.js';
 import type { Access } from './access.js';
-import { checkStatement } from './statement.js';
+import type {
+  BeginCommand,
+  Caller,
+  StatementCommand,
+  TransactionCommand,
+  TransactionEvents,
+} from './commands.js';
+import { consistencyTokenOf, endLease, type OkHeader, type StatementRunner } from './statement-runner.js';
 
 /** Transaction state; see the module comment for the transitions. */
 export type TransactionState = 'awaitingBegin' | 'beginning' | 'open' | 'finishing' | 'ended';
@@ -38,73 +34,6 @@ const TRANSITIONS: Record<TransactionState, readonly TransactionState[]> = {
   finishing: ['ended'],
   ended: [],
 };
-
-/** Isolation level names as they arrive from the proto. */
-const ISOLATION_SQL: Record<string, string> = {
-  ISOLATION_LEVEL_READ_UNCOMMITTED: 'READ UNCOMMITTED',
-  ISOLATION_LEVEL_READ_COMMITTED: 'READ COMMITTED',
-  ISOLATION_LEVEL_REPEATABLE_READ: 'REPEATABLE READ',
-  ISOLATION_LEVEL_SERIALIZABLE: 'SERIALIZABLE',
-};
-
-/** A statement inside the stream. */
-export interface StatementInput {
-  sql?: string;
-  params?: WireValue[];
-  max_rows_per_batch?: number;
-}
-
-/** One TransactionRequest as decoded by proto-loader (`oneofs: true`). */
-export interface TransactionRequestInput {
-  request_id?: string;
-  action?: 'begin' | 'query' | 'execute' | 'commit' | 'rollback';
-  begin?: { cluster?: string; isolation_level?: string; read_only?: boolean; idle_timeout_ms?: number };
-  query?: StatementInput;
-  execute?: StatementInput;
-  commit?: object;
-  rollback?: object;
-}
-
-/** One TransactionResponse, in proto-loader's object form. */
-export type TransactionResponseOutput = { request_id: string } & (
-  | { begun: { backend: string; connection_id: string } }
-  | { metadata: { columns: WireColumn[] } }
-  | { rows: { rows: EncodedRows } }
-  | {
-      done: {
-        row_count: string;
-        warning_count: number;
-        backend: string;
-        backend_role: string;
-        elapsed_us: string;
-      };
-    }
-  | { executed: Record<string, unknown> }
-  | { committed: { consistency_token: string } }
-  | { rolled_back: Record<string, never> }
-  | {
-      error: {
-        code: number;
-        mysql_errno: number;
-        sql_state: string;
-        message: string;
-        reason: string;
-        transaction_rolled_back: boolean;
-      };
-    }
-);
-
-/** What the session writes to (the gRPC duplex call, through the server adapter). */
-export interface TransactionOutput {
-  /** Sends a response; false when the client's buffer is full. */
-  send(resp: TransactionResponseOutput): boolean;
-  onceDrain(cb: () => void): void;
-  /** Ends the call: OK without an error, else with its status. Called exactly once. */
-  end(err?: GatewayError): void;
-  /** Stop / restart reading requests (too many queued). */
-  pauseInput(): void;
-  resumeInput(): void;
-}
 
 /** Timeouts (config `transactions`). */
 export interface TransactionSettings {
@@ -130,10 +59,23 @@ const NEVER_ABORTED = new AbortController().signal;
 /** Requests queued beyond this pause reading from the client. */
 const MAX_QUEUED = 256;
 
+/** What a {@link TransactionSession} is built from (by `SessionService.openTransaction`). */
+export interface TransactionSessionOptions {
+  readonly clusters: ClusterRegistry;
+  readonly runner: StatementRunner;
+  readonly settings: TransactionSettings;
+  /** The caller: the call's deadline, signal and trace, and its permissions. */
+  readonly caller: Caller;
+  /** Where the session reports what happened. */
+  readonly events: TransactionEvents;
+  /** Hears when the session ends (the session registry). */
+  readonly observer?: TransactionObserver;
+}
+
 /** One Transaction stream. */
 export class TransactionSession {
   private stateValue: TransactionState = 'awaitingBegin';
-  private readonly queue: TransactionRequestInput[] = [];
+  private readonly queue: TransactionCommand[] = [];
   private pumping = false;
   /** The running pump, awaited by an abort before it rolls back. */
   private current: Promise<void> = Promise.resolve();
@@ -149,16 +91,22 @@ export class TransactionSession {
   private idleTimeoutMs: number;
   private finished: Promise<void>;
   private resolveFinished!: () => void;
+  private readonly clusters: ClusterRegistry;
+  private readonly runner: StatementRunner;
+  private readonly settings: TransactionSettings;
+  private readonly access: Access;
+  private readonly output: TransactionEvents;
+  private readonly observer: TransactionObserver | undefined;
 
-  constructor(
-    private readonly clusters: ClusterRegistry,
-    private readonly limits: SessionLimits & { defaultRowsPerBatch: number },
-    private readonly settings: TransactionSettings,
-    callCtx: StatementContext,
-    private readonly access: Access,
-    private readonly output: TransactionOutput,
-    private readonly observer?: TransactionObserver,
-  ) {
+  constructor(opts: TransactionSessionOptions) {
+    this.clusters = opts.clusters;
+    this.runner = opts.runner;
+    this.settings = opts.settings;
+    this.access = opts.caller.access;
+    this.output = opts.events;
+    this.observer = opts.observer;
+    const callCtx = opts.caller.ctx;
+    const settings = opts.settings;
     this.ctx = {
       deadline: callCtx.deadline,
       signal: this.internal,
@@ -188,7 +136,7 @@ export class TransactionSession {
   }
 
   /** A request arrived. */
-  push(req: TransactionRequestInput): void {
+  push(req: TransactionCommand): void {
     if (this.stateValue === 'ended') return;
     this.queue.push(req);
     this.armIdleTimer();
@@ -246,7 +194,7 @@ export class TransactionSession {
     this.pumping = true;
     try {
       while (this.queue.length > 0 && this.stateValue !== 'ended' && !this.ctx.signal.aborted) {
-        const req = this.queue.shift() as TransactionRequestInput;
+        const req = this.queue.shift() as TransactionCommand;
         if (this.inputPaused && this.queue.length < MAX_QUEUED / 2) {
           this.inputPaused = false;
           this.output.resumeInput();
@@ -278,21 +226,23 @@ export class TransactionSession {
     }
   }
 
-  private async handle(req: TransactionRequestInput): Promise<void> {
-    const id = req.request_id ?? '';
-    const action = req.action;
+  private async handle(req: TransactionCommand): Promise<void> {
+    const id = req.id;
     if (this.stateValue === 'awaitingBegin') {
-      if (action !== 'begin') {
-        return this.finish(
-          errors.failedPrecondition(
-            'BEGIN_REQUIRED',
-            'the first request of a Transaction stream must be begin',
-          ),
-        );
+      if (req.kind === 'begin') return this.begin(id, req.begin);
+      if (req.kind === 'invalid' && req.wasBegin) {
+        // A begin the server could not decode (an unknown isolation level, say) ends the stream.
+        this.transition('beginning');
+        return this.finish(req.error);
       }
-      return this.begin(id, req.begin ?? {});
+      return this.finish(
+        errors.failedPrecondition(
+          'BEGIN_REQUIRED',
+          'the first request of a Transaction stream must be begin',
+        ),
+      );
     }
-    switch (action) {
+    switch (req.kind) {
       case 'begin':
         return this.inBandError(
           id,
@@ -300,39 +250,33 @@ export class TransactionSession {
         );
       case 'query':
       case 'execute':
-        return this.statement(id, action, req[action] ?? {});
+        return this.statement(id, req.kind, req.statement);
       case 'commit':
         return this.commit(id);
       case 'rollback':
         return this.rollback(id);
-      default:
+      case 'invalid':
         return this.inBandError(
           id,
-          errors.invalidArgument(
-            'EMPTY_REQUEST',
-            'the request has no action (begin, query, execute, commit or rollback)',
-          ),
+          req.wasBegin
+            ? errors.failedPrecondition('ALREADY_BEGUN', 'the transaction has already begun')
+            : req.error,
         );
     }
   }
 
-  private async begin(id: string, begin: NonNullable<TransactionRequestInput['begin']>): Promise<void> {
+  private async begin(id: string, begin: BeginCommand): Promise<void> {
     this.transition('beginning');
-    let isolation: string | undefined;
-    if (begin.isolation_level && begin.isolation_level !== 'ISOLATION_LEVEL_UNSPECIFIED') {
-      isolation = ISOLATION_SQL[begin.isolation_level];
-      if (!isolation)
-        return this.finish(errors.invalidArgument('BAD_ISOLATION_LEVEL', 'unknown isolation_level'));
-    }
-    if (begin.idle_timeout_ms && begin.idle_timeout_ms > 0) {
-      this.idleTimeoutMs = Math.min(begin.idle_timeout_ms, this.settings.maxIdleTimeoutMs);
+    const isolation = begin.isolationLevel;
+    if (begin.idleTimeoutMs > 0) {
+      this.idleTimeoutMs = Math.min(begin.idleTimeoutMs, this.settings.maxIdleTimeoutMs);
     }
     let lease: Lease<DbConnection>;
     try {
       const cluster = this.clusters.get(begin.cluster);
       this.access.useCluster(cluster.name);
-      const readOnly = begin.read_only === true;
-      if (!readOnly) this.access.write('a read-write transaction (begin with read_only: true)');
+      const readOnly = begin.readOnly;
+      if (!readOnly) this.access.write('a read-write transaction (begin a read-only one instead)');
       const route = readOnly ? cluster.routeRead({ readOnly: true }) : cluster.routeWrite();
       this.ctx.trace?.routed(route);
       this.backend = route.backend;
@@ -352,7 +296,7 @@ export class TransactionSession {
           this.ctx,
         );
       }
-      const start = begin.read_only ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION';
+      const start = begin.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION';
       await this.backend.run(conn, { sql: start, params: [] }, undefined, this.ctx);
     } catch (err) {
       return this.finish(GatewayError.from(err));
@@ -368,20 +312,17 @@ export class TransactionSession {
       );
     }, this.settings.maxLifetimeMs);
     this.lifetimeTimer.unref();
-    this.output.send({
-      request_id: id,
-      begun: { backend: this.backend.name, connection_id: String(conn.threadId) },
-    });
+    this.output.begun(id, this.backend.name, conn.threadId);
   }
 
-  private async statement(id: string, kind: 'query' | 'execute', input: StatementInput): Promise<void> {
+  private async statement(id: string, kind: 'query' | 'execute', input: StatementCommand): Promise<void> {
     if (this.stateValue !== 'open') return this.inBandError(id, this.notOpen());
     const backend = this.backend as Backend;
     const conn = (this.lease as Lease<DbConnection>).resource;
-    let stmt: ReturnType<typeof checkStatement>;
+    let stmt: ReturnType<StatementRunner['check']>;
     try {
       this.access.request();
-      stmt = checkStatement(input.sql, input.params, this.limits, 'transaction');
+      stmt = this.runner.check(input.sql, input.params, 'transaction');
       if (!stmt.info.readOnly) this.access.write('a statement not proven read-only');
     } catch (err) {
       return this.inBandError(id, GatewayError.from(err));
@@ -390,50 +331,24 @@ export class TransactionSession {
     const started = process.hrtime.bigint();
     try {
       if (kind === 'execute') {
-        const outcome = await backend.run(conn, stmt, undefined, this.ctx);
-        const t = headerTotals(outcome.header as OkHeader | undefined, backend.name);
-        this.output.send({
-          request_id: id,
-          executed: {
-            affected_rows: String(t.affectedRows),
-            last_insert_id: t.lastInsertId,
-            warning_count: t.warningCount,
-            info: t.info,
-            backend: t.backend,
-            elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
-            consistency_token: t.consistencyToken,
-          },
-        });
+        const totals = await this.runner.write(backend, conn, stmt, this.ctx);
+        this.output.executed(id, totals, (process.hrtime.bigint() - started) / 1000n);
         return;
       }
-      const batcher = new ResultBatcher(
+      const out = this.output;
+      const totals = await this.runner.streamRows(
+        backend,
         conn,
+        stmt,
         {
-          metadata: (columns) => this.output.send({ request_id: id, metadata: { columns } }),
-          rows: (rows) => this.output.send({ request_id: id, rows: { rows } }),
-          onceDrain: (cb) => this.output.onceDrain(cb),
+          columns: (columns) => out.columns(id, columns),
+          rows: (rows) => out.rows(id, rows),
+          onceDrain: (cb) => out.onceDrain(cb),
         },
-        batchLimits(this.limits, input.max_rows_per_batch),
-        (err) => backend.abortStatement(conn, err),
+        input.maxRowsPerBatch,
+        this.ctx,
       );
-      try {
-        const outcome = await backend.run(conn, stmt, batcher, this.ctx);
-        batcher.finish();
-        this.ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
-        this.output.send({
-          request_id: id,
-          done: {
-            row_count: String(outcome.rowCount),
-            warning_count: outcome.header?.warningStatus ?? 0,
-            backend: backend.name,
-            backend_role: backend.role,
-            elapsed_us: String((process.hrtime.bigint() - started) / 1000n),
-          },
-        });
-      } catch (err) {
-        batcher.discard();
-        throw batcher.failure ?? err;
-      }
+      out.done(id, totals, (process.hrtime.bigint() - started) / 1000n);
     } catch (err) {
       const e = GatewayError.from(err);
       if (conn.broken) {
@@ -488,7 +403,7 @@ export class TransactionSession {
       this.inBandError(id, withRollback(e));
       return this.finish(e);
     }
-    this.output.send({ request_id: id, committed: { consistency_token: token } });
+    this.output.committed(id, token);
     if (this.release('committed')) this.output.end();
   }
 
@@ -496,7 +411,7 @@ export class TransactionSession {
     if (this.stateValue !== 'open') return this.inBandError(id, this.notOpen());
     this.transition('finishing');
     await this.rollbackConnection();
-    this.output.send({ request_id: id, rolled_back: {} });
+    this.output.rolledBack(id);
     if (this.release('rolledBack')) this.output.end();
   }
 
@@ -534,7 +449,7 @@ export class TransactionSession {
     // Requests pipelined after the end (e.g. a statement sent behind commit) are answered, not dropped.
     for (const req of this.queue.splice(0)) {
       this.inBandError(
-        req.request_id ?? '',
+        req.id,
         errors.failedPrecondition('TRANSACTION_ENDED', 'the transaction has already ended'),
       );
     }
@@ -544,7 +459,6 @@ export class TransactionSession {
     return true;
   }
 
-  /** Ends the session with an error (or OK when `err` is undefined after a clean end), rolling back. */
   /** Ends the session with `err`, rolling back whatever is open. Later calls are no-ops. */
   private async finish(err: GatewayError): Promise<void> {
     if (this.stateValue === 'ended') return;
@@ -562,17 +476,7 @@ export class TransactionSession {
   }
 
   private inBandError(id: string, e: GatewayError): void {
-    this.output.send({
-      request_id: id,
-      error: {
-        code: e.code,
-        mysql_errno: e.mysqlErrno ?? 0,
-        sql_state: e.sqlState ?? '',
-        message: e.message,
-        reason: e.reason,
-        transaction_rolled_back: e.transactionRolledBack,
-      },
-    });
+    this.output.failed(id, e);
   }
 
   private clearTimers(): void {

@@ -1,0 +1,178 @@
+/**
+ * Requests as proto-loader decodes them (snake_case, enums as names, the virtual oneof field)
+ * and their decoding into the session layer's typed commands. Every enum field is checked here:
+ * proto3 keeps enum numbers it does not know, which proto-loader hands over as bare numbers, and
+ * those are refused INVALID_ARGUMENT naming the field and the value.
+ */
+import { errors, GatewayError } from '../errors.js';
+import type { ReadPreference } from '../routing/cluster.js';
+import type {
+  BeginCommand,
+  ExecuteCommand,
+  IsolationLevel,
+  QueryCommand,
+  StatementCommand,
+  TransactionCommand,
+} from '../session/commands.js';
+import type { WireValue } from '../sql/values.js';
+
+/** A `Statement` message (also the statement fields of Query and Execute requests). */
+export interface StatementMessage {
+  sql?: string;
+  params?: WireValue[];
+  max_rows_per_batch?: number;
+}
+
+/** QueryRequest as proto-loader decodes it. */
+export interface QueryRequestMessage extends StatementMessage {
+  cluster?: string;
+  read_preference?: string | number;
+  max_staleness_ms?: number;
+  consistency_token?: string;
+}
+
+/** ExecuteRequest as proto-loader decodes it. */
+export interface ExecuteRequestMessage {
+  cluster?: string;
+  sql?: string;
+  params?: WireValue[];
+}
+
+/** BeginRequest as proto-loader decodes it. */
+export interface BeginRequestMessage {
+  cluster?: string;
+  isolation_level?: string | number;
+  read_only?: boolean;
+  idle_timeout_ms?: number;
+}
+
+/** One TransactionRequest as proto-loader decodes it (`oneofs: true`). */
+export interface TransactionRequestMessage {
+  request_id?: string;
+  action?: 'begin' | 'query' | 'execute' | 'commit' | 'rollback';
+  begin?: BeginRequestMessage;
+  query?: StatementMessage;
+  execute?: StatementMessage;
+  commit?: object;
+  rollback?: object;
+}
+
+const READ_PREFERENCES: Record<string, ReadPreference | undefined> = {
+  READ_PREFERENCE_UNSPECIFIED: undefined,
+  READ_PREFERENCE_PRIMARY: 'PRIMARY',
+  READ_PREFERENCE_PRIMARY_PREFERRED: 'PRIMARY_PREFERRED',
+  READ_PREFERENCE_REPLICA: 'REPLICA',
+  READ_PREFERENCE_REPLICA_PREFERRED: 'REPLICA_PREFERRED',
+};
+
+const ISOLATION_LEVELS: Record<string, IsolationLevel | undefined> = {
+  ISOLATION_LEVEL_UNSPECIFIED: undefined,
+  ISOLATION_LEVEL_READ_UNCOMMITTED: 'READ UNCOMMITTED',
+  ISOLATION_LEVEL_READ_COMMITTED: 'READ COMMITTED',
+  ISOLATION_LEVEL_REPEATABLE_READ: 'REPEATABLE READ',
+  ISOLATION_LEVEL_SERIALIZABLE: 'SERIALIZABLE',
+};
+
+/**
+ * Looks up an enum field's value in `table` (unset = the zero value); throws INVALID_ARGUMENT
+ * naming `field` and the value when it is not one of the contract's names.
+ */
+function enumValue<T>(
+  table: Record<string, T>,
+  value: string | number | undefined,
+  field: string,
+  reason: string,
+): T | undefined {
+  if (value === undefined || value === 0) return undefined;
+  if (typeof value === 'string' && Object.hasOwn(table, value)) return table[value];
+  throw errors.invalidArgument(
+    reason,
+    `${field} ${String(value).slice(0, 40)} is not a value of the contract's enum`,
+  );
+}
+
+/** Maps `read_preference` to the router's preference (unset/unspecified = the cluster default). */
+export function readPreferenceOf(
+  value: string | number | undefined,
+  field = 'read_preference',
+): ReadPreference | undefined {
+  return enumValue(READ_PREFERENCES, value, field, 'BAD_READ_PREFERENCE');
+}
+
+/** Maps `isolation_level` to SQL's name (unset/unspecified = the server default). */
+export function isolationLevelOf(value: string | number | undefined): IsolationLevel | undefined {
+  return enumValue(ISOLATION_LEVELS, value, 'isolation_level', 'BAD_ISOLATION_LEVEL');
+}
+
+const TOKEN_PATTERN = /^[0-9A-Za-z:,-]{1,4096}$/;
+
+/** Returns `token` ('' when unset); throws INVALID_ARGUMENT unless it has the form of a token this gateway returns. */
+export function consistencyTokenOf(token: string | undefined): string {
+  if (token && !TOKEN_PATTERN.test(token)) {
+    throw errors.invalidArgument(
+      'BAD_CONSISTENCY_TOKEN',
+      'consistency_token is not a token returned by this gateway',
+    );
+  }
+  return token ?? '';
+}
+
+/** The statement fields of a request. */
+export function statementOf(m: StatementMessage | undefined): StatementCommand {
+  return { sql: m?.sql ?? '', params: m?.params ?? [], maxRowsPerBatch: m?.max_rows_per_batch ?? 0 };
+}
+
+/** Decodes a QueryRequest; throws INVALID_ARGUMENT on an unknown enum value. */
+export function queryCommandOf(req: QueryRequestMessage): QueryCommand {
+  return {
+    cluster: req.cluster ?? '',
+    ...statementOf(req),
+    readPreference: readPreferenceOf(req.read_preference),
+    maxStalenessMs: req.max_staleness_ms ?? 0,
+    consistencyToken: consistencyTokenOf(req.consistency_token),
+  };
+}
+
+/** Decodes an ExecuteRequest. */
+export function executeCommandOf(req: ExecuteRequestMessage): ExecuteCommand {
+  return { cluster: req.cluster ?? '', sql: req.sql ?? '', params: req.params ?? [], maxRowsPerBatch: 0 };
+}
+
+/** Decodes a BeginRequest; throws INVALID_ARGUMENT on an unknown isolation level. */
+export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand {
+  return {
+    cluster: m?.cluster ?? '',
+    isolationLevel: isolationLevelOf(m?.isolation_level),
+    readOnly: m?.read_only === true,
+    idleTimeoutMs: m?.idle_timeout_ms ?? 0,
+  };
+}
+
+/** Decodes one TransactionRequest; a request that cannot be decoded becomes an `invalid` command. */
+export function transactionCommandOf(req: TransactionRequestMessage): TransactionCommand {
+  const id = req.request_id ?? '';
+  try {
+    switch (req.action) {
+      case 'begin':
+        return { id, kind: 'begin', begin: beginCommandOf(req.begin) };
+      case 'query':
+      case 'execute':
+        return { id, kind: req.action, statement: statementOf(req[req.action]) };
+      case 'commit':
+      case 'rollback':
+        return { id, kind: req.action };
+      default:
+        return {
+          id,
+          kind: 'invalid',
+          wasBegin: false,
+          error: errors.invalidArgument(
+            'EMPTY_REQUEST',
+            'the request has no action (begin, query, execute, commit or rollback)',
+          ),
+        };
+    }
+  } catch (err) {
+    return { id, kind: 'invalid', wasBegin: req.action === 'begin', error: GatewayError.from(err) };
+  }
+}

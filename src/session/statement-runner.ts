@@ -1,0 +1,144 @@
+/**
+ * Running one statement on a leased connection, the part every session shape shares (single
+ * statements, transactions, batches): check it, stream its rows through a {@link ResultBatcher}
+ * into a sink, or read its OK packet; and hand the connection back afterwards (reset when the
+ * statement could have changed session state, destroyed when its state is unknown).
+ */
+import type { Backend, StatementContext } from '../backend/backend.js';
+import type { DbConnection } from '../backend/connection.js';
+import { Code, type GatewayError } from '../errors.js';
+import type { Lease } from '../pool/lease.js';
+import type { StatementInfo } from '../sql/classify.js';
+import type { ExecuteTotals, QueryTotals, ResultSink, RowBatchEncoder, SqlParam } from './commands.js';
+import { type BatchLimits, ResultBatcher } from './result-stream.js';
+import {
+  type CheckedStatement,
+  checkStatement,
+  type StatementLimits,
+  type StatementPlace,
+} from './statement.js';
+
+/** Limits that apply to statements (config `limits`). */
+export interface SessionLimits extends StatementLimits, BatchLimits {
+  /** Rows per result batch when the caller does not choose. */
+  readonly defaultRowsPerBatch: number;
+}
+
+/** The OK packet fields the gateway reads. */
+export interface OkHeader {
+  affectedRows?: number;
+  insertId?: number | string | bigint;
+  warningStatus?: number;
+  info?: string;
+  stateChanges?: { systemVariables?: Record<string, string>; gtids?: string[] };
+}
+
+/** The GTID a write produced, from session tracking (MariaDB `last_gtid`, MySQL own GTIDs). */
+export function consistencyTokenOf(header: OkHeader | undefined): string {
+  const changes = header?.stateChanges;
+  return changes?.systemVariables?.last_gtid || changes?.gtids?.join(',') || '';
+}
+
+/** Maps an OK packet to {@link ExecuteTotals}. */
+export function headerTotals(header: OkHeader | undefined, backend: string): ExecuteTotals {
+  return {
+    affectedRows: header?.affectedRows ?? 0,
+    lastInsertId: String(header?.insertId ?? 0),
+    warningCount: header?.warningStatus ?? 0,
+    info: header?.info ?? '',
+    backend,
+    consistencyToken: consistencyTokenOf(header),
+  };
+}
+
+/** Returns a lease: destroyed when the connection broke or was poisoned, else reset if `dirty`. */
+export function endLease(lease: Lease<DbConnection>, dirty: boolean): void {
+  const conn = lease.resource;
+  if (conn.broken) lease.destroy(conn.brokenCause);
+  else lease.release({ reset: dirty });
+}
+
+/** Clamps a caller's batch size request (0 = default) to the configured bounds. */
+export function batchLimits(limits: SessionLimits, requested: number): BatchLimits {
+  const rows = requested > 0 ? Math.min(requested, limits.maxRowsPerBatch) : limits.defaultRowsPerBatch;
+  return {
+    maxRowsPerBatch: rows,
+    maxBatchBytes: limits.maxBatchBytes,
+    maxRowsPerQuery: limits.maxRowsPerQuery,
+    maxBytesPerQuery: limits.maxBytesPerQuery,
+  };
+}
+
+/** Connection-level failures: worth telling the health monitor, and safe to retry for reads. */
+export function isConnectionFailure(e: GatewayError): boolean {
+  return (
+    e.code === Code.UNAVAILABLE &&
+    (e.reason === 'BACKEND_UNAVAILABLE' ||
+      e.reason === 'CONNECTION_KILLED' ||
+      e.reason === 'BACKEND_SHUTTING_DOWN')
+  );
+}
+
+/** Checks and runs statements; one per gateway, shared by every session. */
+export class StatementRunner {
+  constructor(
+    /** Statement and result limits. */
+    readonly limits: SessionLimits,
+    /** Classifies SQL text (a cached `StatementClassifier` in the gateway). */
+    private readonly classify: (sql: string) => StatementInfo,
+    /** A new row batch encoder for each streamed result (the wire's, injected by the server). */
+    private readonly newRowBatch: () => RowBatchEncoder,
+  ) {}
+
+  /** Validates a statement for `place`; throws a {@link GatewayError} naming what is wrong. */
+  check(sql: string, params: readonly SqlParam[], place: StatementPlace): CheckedStatement {
+    return checkStatement(sql, params, this.limits, place, this.classify);
+  }
+
+  /**
+   * Runs a result-producing statement on `conn`, streaming its rows into `sink` in batches of
+   * at most `maxRowsPerBatch` rows (0 = default) with flow control down to the MySQL socket.
+   */
+  async streamRows(
+    backend: Backend,
+    conn: DbConnection,
+    stmt: CheckedStatement,
+    sink: ResultSink,
+    maxRowsPerBatch: number,
+    ctx: StatementContext,
+  ): Promise<QueryTotals> {
+    const batcher = new ResultBatcher(
+      conn,
+      sink,
+      this.newRowBatch(),
+      batchLimits(this.limits, maxRowsPerBatch),
+      (err) => backend.abortStatement(conn, err),
+    );
+    try {
+      const outcome = await backend.run(conn, stmt, batcher, ctx);
+      batcher.finish();
+      ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
+      return {
+        rowCount: outcome.rowCount,
+        warningCount: outcome.header?.warningStatus ?? 0,
+        backend: backend.name,
+        backendRole: backend.role,
+        bytes: batcher.bytes,
+      };
+    } catch (err) {
+      batcher.discard();
+      throw batcher.failure ?? err;
+    }
+  }
+
+  /** Runs a statement without rows on `conn` and returns its OK packet's totals. */
+  async write(
+    backend: Backend,
+    conn: DbConnection,
+    stmt: CheckedStatement,
+    ctx: StatementContext,
+  ): Promise<ExecuteTotals> {
+    const outcome = await backend.run(conn, stmt, undefined, ctx);
+    return headerTotals(outcome.header as OkHeader | undefined, backend.name);
+  }
+}
