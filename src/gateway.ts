@@ -10,7 +10,7 @@ import { adminPageAuthorizer, isLoopback } from './auth/admin-pages.js';
 import { Authenticator } from './auth/authenticator.js';
 import { CallGuard } from './auth/call-guard.js';
 import { Backend, type BackendRole } from './backend/backend.js';
-import type { BackendSettings } from './backend/connector.js';
+import type { ConnectorSettings } from './backend/connector.js';
 import type { BackendConfig, ClusterConfig } from './config/cluster-schema.js';
 import type { GatewayConfig } from './config/schema.js';
 import { Code, GatewayError } from './errors.js';
@@ -33,7 +33,7 @@ import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
 const MAX_PREPARED_PER_CONNECTION = 256;
 
 /** Maps a configured backend to the connector's settings (the password stays behind a function). */
-export function backendSettings(b: BackendConfig, cluster: ClusterConfig): BackendSettings {
+export function backendSettings(b: BackendConfig, cluster: ClusterConfig): ConnectorSettings {
   return {
     name: b.name || `${b.host}:${b.port}`,
     host: b.host,

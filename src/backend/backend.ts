@@ -21,7 +21,7 @@ export interface BoundStatement {
   /** From the classifier, for the statement's span; the gateway's own statements have none. */
   readonly info?: { readonly operation: string; readonly summary: string };
 }
-import { type BackendSettings, Connector, type ConnectorDeps } from './connector.js';
+import { type ConnectorSettings, Connector, type ConnectorDeps } from './connector.js';
 
 /** Role of a backend in its cluster. */
 export type BackendRole = 'primary' | 'replica';
@@ -38,7 +38,7 @@ export interface StatementContext {
 
 /** Options for {@link Backend}. */
 export interface BackendOptions {
-  readonly settings: BackendSettings;
+  readonly settings: ConnectorSettings;
   readonly role: BackendRole;
   readonly cluster: string;
   /** Share of reads relative to the cluster's other replicas. @default 1 */
@@ -70,7 +70,7 @@ export class Backend {
   readonly name: string;
   readonly role: BackendRole;
   readonly cluster: string;
-  readonly settings: BackendSettings;
+  readonly settings: ConnectorSettings;
   readonly pool: Pool<DbConnection>;
   /** Opens connections to this server (also used by the health monitor's probe). */
   readonly connector: Connector;

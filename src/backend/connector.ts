@@ -12,7 +12,7 @@ import { DRIVER_CONNECTION_OPTIONS } from '../sql/values.js';
 import { DbConnection } from './connection.js';
 
 /** Everything needed to open connections to one server. Mapped from the config by the composition root. */
-export interface BackendSettings {
+export interface ConnectorSettings {
   /** Display name, "host:port" unless configured. */
   readonly name: string;
   readonly host: string;
@@ -74,7 +74,7 @@ export function backoffDelayMs(
 }
 
 /** The statement that puts a fresh (or reset) connection into the gateway's session state. */
-export function sessionInitSql(s: BackendSettings): string {
+export function sessionInitSql(s: ConnectorSettings): string {
   const q = (v: string) => `'${v.replace(/[\\']/g, (c) => `\\${c}`)}'`;
   const parts = [
     `NAMES ${s.charset.replace(/[^A-Za-z0-9_]/g, '')} COLLATE ${s.collation.replace(/[^A-Za-z0-9_]/g, '')}`,
@@ -110,7 +110,7 @@ export class Connector {
   private readonly ssl: Record<string, unknown> | undefined;
 
   constructor(
-    private readonly settings: BackendSettings,
+    private readonly settings: ConnectorSettings,
     private readonly deps: ConnectorDeps = {},
   ) {
     this.initSql = sessionInitSql(settings);

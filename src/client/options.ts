@@ -3,6 +3,7 @@
  * the wrong kind are refused with INVALID_ARGUMENT / `INVALID_OPTION` before anything is sent.
  */
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import { READ_PREFERENCES, type ReadPreference as RoutingReadPreference } from '../routing/choose-backend.js';
 import { invalidArgument } from './errors.js';
 import type { RetryOptions } from './retry.js';
 
@@ -43,8 +44,8 @@ export interface CallOptions {
   readonly cluster?: string;
 }
 
-/** Which backends may serve a read (`ReadPreference`, without its prefix). */
-export type ReadPreference = 'PRIMARY' | 'PRIMARY_PREFERRED' | 'REPLICA' | 'REPLICA_PREFERRED';
+/** Which backends may serve a read (`ReadPreference`, without its prefix): the gateway's own union. */
+export type ReadPreference = RoutingReadPreference;
 
 /** How rows are handed out: arrays in column order, or objects keyed by column name. */
 export type RowMode = 'array' | 'object';
@@ -133,7 +134,6 @@ const QUERY_KEYS = [
 ];
 const TX_QUERY_KEYS = ['maxRowsPerBatch', 'rowMode'];
 const TX_KEYS = ['isolationLevel', 'readOnly', 'cluster', 'deadlineMs', 'idleTimeoutMs', 'signal', 'retry'];
-const READ_PREFERENCES: readonly string[] = ['PRIMARY', 'PRIMARY_PREFERRED', 'REPLICA', 'REPLICA_PREFERRED'];
 const ISOLATION_LEVELS: readonly string[] = [
   'READ_UNCOMMITTED',
   'READ_COMMITTED',
@@ -175,7 +175,7 @@ export function queryRequestFields(opts: QueryOptions): {
   checkRowMode(opts.rowMode);
   const out: ReturnType<typeof queryRequestFields> = {};
   if (opts.readPreference !== undefined) {
-    if (!READ_PREFERENCES.includes(opts.readPreference))
+    if (!(READ_PREFERENCES as readonly string[]).includes(opts.readPreference))
       throw invalidOption(`readPreference must be one of ${READ_PREFERENCES.join(', ')}`);
     out.read_preference = `READ_PREFERENCE_${opts.readPreference}`;
   }

@@ -1,14 +1,15 @@
 /**
- * Clusters: their TypeScript shape and the sub-schemas the strict validator and the reference
- * renderer both read. A sub-schema has convict's shape (nested objects of entries with `doc` and
- * `default`), with a check function per entry and profile-dependent defaults where the original
- * design's `getOptimizedConfig` had them.
+ * Clusters: their TypeScript shape and the declarations of their keys and their backends' keys
+ * (`clusters.<name>.…`, `clusters.<name>.primary.…`, `clusters.<name>.replicas[i].…`), in the one
+ * style of `keys.ts`, with profile-dependent defaults where the original design's
+ * `getOptimizedConfig` had them.
  */
 
+import { READ_PREFERENCES, type ReadPreference } from '../routing/choose-backend.js';
 import {
   anyString,
   boolean,
-  type Check,
+  type Format,
   integer,
   MAX_TIMER_MS,
   matching,
@@ -16,14 +17,10 @@ import {
   oneOf,
   sqlMode,
   token,
-} from './checks.js';
+} from './formats.js';
+import type { SchemaFor } from './keys.js';
 import { profileDefault } from './profile.js';
 import type { Secret } from './secret.js';
-
-/** Where reads go when the request does not say. */
-export const READ_PREFERENCES = ['PRIMARY', 'PRIMARY_PREFERRED', 'REPLICA', 'REPLICA_PREFERRED'] as const;
-/** A read preference (same names as the proto enum). */
-export type ReadPreference = (typeof READ_PREFERENCES)[number];
 
 /** TLS to a backend (mysql2 `ssl` options). */
 export interface TlsSettings {
@@ -161,55 +158,8 @@ export interface ClusterConfig extends Omit<ClusterSettings, 'primary' | 'replic
   readonly replicas: readonly BackendConfig[];
 }
 
-/** An entry of a sub-schema: a single value. */
-export interface ValueEntry {
-  readonly doc: string;
-  /** The default; `ByProfile` when it depends on the profile. Absent when `required`. */
-  readonly default?: unknown;
-  readonly required?: true;
-  readonly format: Check;
-}
-
-/** An entry holding an object of another sub-schema (rendered in its own part of the reference). */
-export interface ObjectEntry {
-  readonly doc: string;
-  readonly required: true;
-  readonly object: SubSchema;
-}
-
-/** An entry holding a list, of values (`items` a check) or of objects (`items` a sub-schema). */
-export interface ListEntry {
-  readonly doc: string;
-  readonly default: readonly unknown[];
-  readonly items: Check | SubSchema;
-}
-
-/** Any sub-schema entry. */
-export type Entry = ValueEntry | ObjectEntry | ListEntry;
-
-/** A sub-schema: entries and nested sections. */
-export interface SubSchema {
-  readonly [key: string]: Entry | SubSchema;
-}
-
-/** A sub-schema whose keys are exactly those of `T`. */
-export type SchemaFor<T> = {
-  readonly [K in keyof T]-?: T[K] extends readonly unknown[]
-    ? ListEntry
-    : T[K] extends BackendSettings
-      ? ObjectEntry
-      : T[K] extends object
-        ? SchemaFor<T[K]>
-        : ValueEntry;
-};
-
-/** `true` for entries, `false` for nested sections. */
-export function isEntry(node: Entry | SubSchema): node is Entry {
-  return typeof node.doc === 'string';
-}
-
-const ms = (min = 0): Check => integer(min, MAX_TIMER_MS);
-const count = (min: number, max = 1_000_000): Check => integer(min, max);
+const ms = (min = 0): Format => integer(min, MAX_TIMER_MS);
+const count = (min: number, max = 1_000_000): Format => integer(min, max);
 const mysqlName = matching(/^[A-Za-z0-9_]+$/, 'a name made of letters, digits and _');
 const envName = matching(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name', true);
 
@@ -305,7 +255,7 @@ export const backendSchema: SchemaFor<BackendSettings> = {
 };
 
 /** Keys of each cluster, `clusters.<name>`. */
-export const clusterSchema: SchemaFor<ClusterSettings> = {
+export const clusterSchema: SchemaFor<ClusterSettings, 'primary'> = {
   primary: { doc: 'The read-write backend.', required: true, object: backendSchema },
   replicas: { doc: 'Read replicas: a list of backends.', default: [], items: backendSchema },
   pool: {

@@ -1,9 +1,8 @@
 /**
- * Configuration: schema, loader, secrets and reference. The only part of the gateway that reads
- * `process.env`.
+ * Configuration: key declarations, loader, secrets and reference. The only part of the gateway
+ * that reads `process.env`.
  */
 
-export type { Check } from './checks.js';
 export type {
   BackendConfig,
   BackendSettings,
@@ -11,18 +10,14 @@ export type {
   ClusterSettings,
   HealthCheckSettings,
   PoolSettings,
-  ReadPreference,
   ReconnectSettings,
   TlsSettings,
 } from './cluster-schema.js';
-export { backendSchema, clusterSchema, READ_PREFERENCES } from './cluster-schema.js';
+export { backendSchema, clusterSchema } from './cluster-schema.js';
 export { ConfigError, type ConfigIssue } from './config-error.js';
-export {
-  PRINCIPAL_NAME,
-  type PrincipalConfig,
-  type PrincipalSettings,
-  principalSchema,
-} from './principal-schema.js';
+export type { Check, Format } from './formats.js';
+export type { Key, ListKey, MapKey, ObjectKey, Schema, SchemaFor, ValueKey } from './keys.js';
+export { type PrincipalConfig, type PrincipalSettings, principalSchema } from './principal-schema.js';
 export { type LoadConfigOptions, type LoadedConfig, loadConfig } from './load.js';
 export { PROFILE_DEFAULTS, PROFILES, type Profile, type ProfileDefaults } from './profile.js';
 export { type Redacted, redactedConfig } from './redact.js';
@@ -31,6 +26,7 @@ export type {
   AdminConfig,
   AuthConfig,
   GatewayConfig,
+  GatewaySettings,
   LimitsConfig,
   LogConfig,
   LogLevel,
@@ -42,4 +38,4 @@ export type {
 } from './schema.js';
 export { gatewaySchema, LOG_LEVELS, OTLP_PROTOCOLS } from './schema.js';
 export { REDACTED, Secret } from './secret.js';
-export type { Env } from './top-level.js';
+export type { Env } from './validate.js';

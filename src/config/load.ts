@@ -1,6 +1,7 @@
 /**
  * `loadConfig`: file (`--config FILE` or `GATEWAY_CONFIG`, YAML or JSON), then the environment,
- * then profile defaults for anything unset, then validation, then secrets. The result is
+ * then profile defaults for anything unset, validated in one walk over the declarations of
+ * `schema.ts` (see `validate.ts`), then rules spanning keys, then secrets. The result is
  * deep-frozen and its passwords are {@link Secret}s.
  *
  * Only this module reads `process.env` (and `process.argv`, `process.cwd()`), and only as defaults.
@@ -10,15 +11,14 @@ import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { isPlainObject } from './checks.js';
 import type { BackendConfig, BackendSettings, ClusterConfig, ClusterSettings } from './cluster-schema.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import { PROFILES } from './profile.js';
-import type { GatewayConfig, ServerTlsConfig } from './schema.js';
+import { isPlainObject } from './formats.js';
+import { checkPrincipals } from './principal-rules.js';
+import { PROFILES, type Profile } from './profile.js';
+import { type GatewayConfig, type GatewaySettings, gatewaySchema, type ServerTlsConfig } from './schema.js';
 import { Secret } from './secret.js';
-import { type Env, readTopLevel } from './top-level.js';
-import { validateClusters } from './validate-clusters.js';
-import { validatePrincipals } from './validate-principals.js';
+import { type Env, validate, validateKey } from './validate.js';
 
 /** The loaded configuration: deep-frozen, passwords as {@link Secret}s, file paths absolute. */
 export type LoadedConfig = GatewayConfig;
@@ -51,36 +51,79 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const source = findConfigFile(options.argv ?? process.argv.slice(2), env, cwd);
   const file = source === undefined ? {} : await readConfigFile(source);
 
-  const issues: ConfigIssue[] = [];
-  const settings = readTopLevel(file, env, issues);
   // Paths in GATEWAY_CLUSTERS are the environment's: they resolve against the working directory.
   const baseDir = source === undefined || env.GATEWAY_CLUSTERS !== undefined ? cwd : dirname(source.path);
-  // Clusters are checked even when other keys are wrong, so one start reports every problem.
-  const profile = PROFILES.includes(settings.profile) ? settings.profile : 'development';
-  const clusters = issues.some((i) => i.key === 'clusters')
-    ? {}
-    : validateClusters(settings.clusters, profile, baseDir, issues);
-  const principals = issues.some((i) => i.key === 'auth.principals')
-    ? {}
-    : validatePrincipals(settings.auth.principals, Object.keys(clusters), profile, issues);
+  // The profile picks defaults all over the tree, so it is read first; the walk reports its problems.
+  const profile = readProfile(file, env, baseDir);
+  const issues: ConfigIssue[] = [];
+  // The walk checks every key against gatewaySchema, which is typed after GatewaySettings.
+  const settings = validate(gatewaySchema, file, '', {
+    env,
+    profile,
+    baseDir,
+    issues,
+  }) as unknown as GatewaySettings;
+  // Rules spanning keys only make sense once those keys have the right type; clusters and
+  // principals with problems were left out of the walk's result.
+  if (issues.every((i) => isUnder(i.key, 'clusters') || isUnder(i.key, 'auth.principals'))) {
+    checkTopLevelRules(settings, issues);
+  }
+  checkPrincipals(settings.auth.principals, Object.keys(settings.clusters), (key, message) =>
+    issues.push({ key, message }),
+  );
+  // The server's TLS files are only looked at once the server keys are well-typed.
+  if (issues.some((i) => isUnder(i.key, 'server'))) throw new ConfigError(issues);
   const server = { ...settings.server, tls: await resolveServerTls(settings.server.tls, baseDir, issues) };
   if (issues.length > 0) throw new ConfigError(issues);
 
   const loaded: Record<string, ClusterConfig> = {};
-  for (const [name, cluster] of Object.entries(clusters)) {
+  for (const [name, cluster] of Object.entries(settings.clusters)) {
     loaded[name] = await resolveCluster(cluster, `clusters.${name}`, env, issues);
   }
   if (issues.length > 0) throw new ConfigError(issues);
   const auth = {
     ...settings.auth,
     principals: Object.fromEntries(
-      Object.entries(principals).map(([name, p]) => [
+      Object.entries(settings.auth.principals).map(([name, p]) => [
         name,
         { ...p, tokenSha256: p.tokenSha256.map((digest) => new Secret(digest)) },
       ]),
     ),
   };
   return deepFreeze({ ...settings, server, auth, clusters: loaded });
+}
+
+function readProfile(file: Record<string, unknown>, env: Env, baseDir: string): Profile {
+  const value = validateKey(gatewaySchema.profile, file.profile, 'profile', {
+    env,
+    profile: 'development',
+    baseDir,
+    issues: [],
+  });
+  return PROFILES.find((p) => p === value) ?? 'development';
+}
+
+function isUnder(key: string, path: string): boolean {
+  return key === path || key.startsWith(`${path}.`);
+}
+
+/** Rules spanning several top-level keys. */
+function checkTopLevelRules(s: GatewaySettings, issues: ConfigIssue[]): void {
+  if (s.limits.defaultRowsPerBatch > s.limits.maxRowsPerBatch) {
+    issues.push({ key: 'limits.defaultRowsPerBatch', message: 'must not exceed limits.maxRowsPerBatch' });
+  }
+  if (s.limits.maxBatchBytes > s.server.maxSendMessageBytes) {
+    issues.push({ key: 'limits.maxBatchBytes', message: 'must not exceed server.maxSendMessageBytes' });
+  }
+  if (s.transactions.idleTimeoutMs > s.transactions.maxIdleTimeoutMs) {
+    issues.push({
+      key: 'transactions.idleTimeoutMs',
+      message: 'must not exceed transactions.maxIdleTimeoutMs',
+    });
+  }
+  if (s.admin.port > 0 && s.admin.port === s.server.port && s.admin.host === s.server.host) {
+    issues.push({ key: 'admin.port', message: 'must differ from server.port' });
+  }
 }
 
 function findConfigFile(argv: readonly string[], env: Env, cwd: string): ConfigSource | undefined {

@@ -1,14 +1,15 @@
 /**
  * Principals: who may call the gateway, with which credentials, and what each may do. Their
- * TypeScript shape and the sub-schema the strict validator and the reference renderer read.
+ * TypeScript shape and the declarations of their keys (`auth.principals.<name>.…`), in the one
+ * style of `keys.ts`.
  *
  * Tokens are stored as SHA-256 digests, never in plain text: the gateway hashes the token a caller
  * presents and looks the digest up. `mysql-grpc-gateway --new-token` prints a fresh token and its
  * digest; `--hash-token` hashes one read from standard input.
  */
 
-import { boolean, type Check, decimal, integer, matching } from './checks.js';
-import type { SchemaFor } from './cluster-schema.js';
+import { boolean, decimal, type Format, integer, matching } from './formats.js';
+import type { SchemaFor } from './keys.js';
 import type { Secret } from './secret.js';
 
 /** A principal as written in the configuration. */
@@ -38,9 +39,6 @@ export interface PrincipalConfig extends Omit<PrincipalSettings, 'tokenSha256'> 
   readonly tokenSha256: readonly Secret[];
 }
 
-/** Principal names: used in logs, span attributes and error messages. */
-export const PRINCIPAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
 const sha256Hex = matching(
   /^[0-9a-f]{64}$/,
   'a SHA-256 digest in lowercase hex (64 characters; `mysql-grpc-gateway --hash-token` prints it), never the token itself',
@@ -50,7 +48,7 @@ const certIdentity = matching(
   'a certificate identity: CN=<common name>, DNS:<name>, URI:<uri>, email:<address> or IP Address:<ip>',
 );
 const clusterRef = matching(/^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'a cluster name or *');
-const count: Check = integer(0, 1_000_000);
+const count: Format = integer(0, 1_000_000);
 
 /** Keys of every principal: `auth.principals.<name>`. */
 export const principalSchema: SchemaFor<PrincipalSettings> = {

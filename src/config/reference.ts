@@ -1,23 +1,25 @@
 /**
- * The configuration reference, rendered from the schemas so README cannot drift from them: the
- * convict schema (top-level keys, with their environment variables), then the cluster, backend and
- * principal sub-schemas.
+ * The configuration reference, rendered from the key declarations so the documentation cannot
+ * drift from them: the top-level keys (with their environment variables), then the keys of each
+ * cluster, of each backend and of each principal. Every part is a schema of `keys.ts`.
  */
 
-import { backendSchema, clusterSchema, type Entry, isEntry, type SubSchema } from './cluster-schema.js';
+import { backendSchema, clusterSchema } from './cluster-schema.js';
+import { isKey, type Key, type Schema } from './keys.js';
 import { principalSchema } from './principal-schema.js';
 import { ByProfile, PROFILES } from './profile.js';
 import { gatewaySchema } from './schema.js';
 
-interface Row {
-  readonly key: string;
-  readonly env: string;
-  readonly default: string;
-  readonly doc: string;
-}
-
 const CLUSTER = 'clusters.<name>';
 const BACKEND = `${CLUSTER}.<backend>`;
+
+/** The parts of the reference: each schema with the path its keys are shown under. */
+const PARTS: readonly (readonly [Schema, string])[] = [
+  [gatewaySchema, ''],
+  [clusterSchema, CLUSTER],
+  [backendSchema, BACKEND],
+  [principalSchema, 'auth.principals.<name>'],
+];
 
 /**
  * The reference as one markdown table (Key, Env, Default, Description), ending with a newline.
@@ -25,51 +27,30 @@ const BACKEND = `${CLUSTER}.<backend>`;
  * `replicas`, read `clusters.<name>.<backend>.…`.
  */
 export function renderConfigReference(): string {
-  const rows = [
-    ...convictRows(gatewaySchema, ''),
-    ...subSchemaRows(clusterSchema, CLUSTER),
-    ...subSchemaRows(backendSchema, BACKEND),
-    ...subSchemaRows(principalSchema, 'auth.principals.<name>'),
-  ];
   const lines = [
     '| Key | Env | Default | Description |',
     '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| \`${r.key}\` | ${r.env} | ${r.default} | ${escapeCell(r.doc)} |`),
+    ...PARTS.flatMap(([schema, prefix]) => [...rows(schema, prefix)]),
   ];
   return `${lines.join('\n')}\n`;
 }
 
-function* convictRows(node: object, prefix: string): Generator<Row> {
-  for (const [key, child] of Object.entries(node)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    if (typeof child !== 'object' || child === null) continue;
-    if ('default' in child) {
-      const { doc, env } = child as { doc?: unknown; env?: unknown };
-      yield {
-        key: path,
-        env: typeof env === 'string' ? `\`${env}\`` : '',
-        default: renderDefault(child.default),
-        doc: typeof doc === 'string' ? doc : '',
-      };
-    } else {
-      yield* convictRows(child, path);
-    }
+function* rows(schema: Schema, prefix: string): Generator<string> {
+  for (const [name, node] of Object.entries(schema)) {
+    const path = prefix === '' ? name : `${prefix}.${name}`;
+    if (isKey(node)) yield row(path, node);
+    else yield* rows(node, path);
   }
 }
 
-function* subSchemaRows(schema: SubSchema, prefix: string): Generator<Row> {
-  for (const [key, node] of Object.entries(schema)) {
-    const path = `${prefix}.${key}`;
-    if (isEntry(node)) yield entryRow(path, node);
-    else yield* subSchemaRows(node, path);
-  }
-}
-
-function entryRow(key: string, entry: Entry): Row {
-  let doc = entry.doc;
-  if ('object' in entry) doc += ` Keys: \`${BACKEND}.*\`.`;
-  if ('items' in entry && typeof entry.items !== 'function') doc += ` Each takes the \`${BACKEND}.*\` keys.`;
-  return { key, env: '', default: 'default' in entry ? renderDefault(entry.default) : '*required*', doc };
+function row(path: string, key: Key): string {
+  let doc = key.doc;
+  if ('object' in key) doc += ` Keys: \`${BACKEND}.*\`.`;
+  if ('items' in key && typeof key.items.check !== 'function')
+    doc += ` Each takes the \`${BACKEND}.*\` keys.`;
+  const env = 'env' in key && key.env !== undefined ? `\`${key.env}\`` : '';
+  const def = 'default' in key ? renderDefault(key.default) : '*required*';
+  return `| \`${path}\` | ${env} | ${def} | ${doc.replaceAll('|', '\\|')} |`;
 }
 
 function renderDefault(value: unknown): string {
@@ -77,8 +58,4 @@ function renderDefault(value: unknown): string {
     return PROFILES.map((p) => `${renderDefault(value.resolve(p))} (${p})`).join(', ');
   }
   return `\`${JSON.stringify(value)}\``;
-}
-
-function escapeCell(text: string): string {
-  return text.replaceAll('|', '\\|');
 }

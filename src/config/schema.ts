@@ -1,17 +1,30 @@
 /**
- * The gateway's configuration: its TypeScript shape and the one convict schema describing every
- * top-level key (doc, format, default, env). Clusters are a map of objects, which convict cannot
- * describe; `clusters` is one `Object` key here, validated strictly by `cluster-schema.ts`.
+ * The gateway's configuration: its TypeScript shape and the declaration of every top-level key
+ * (doc, format, default, env), in the one style of `keys.ts`. `clusters` and `auth.principals`
+ * are mappings whose entries follow `clusterSchema` and `principalSchema`.
  *
  * Environment names: `server.*` keys are `GATEWAY_<KEY>`, every other key `GATEWAY_<SECTION>_<KEY>`,
- * except `profile`, which follows `NODE_ENV`.
+ * except `profile`, which follows `NODE_ENV`. The two mappings are read from JSON.
  */
 
-import type convict from 'convict';
-import { MAX_INT32, MAX_TIMER_MS } from './checks.js';
-import type { ClusterConfig } from './cluster-schema.js';
-import type { PrincipalConfig } from './principal-schema.js';
-import { FORMAT } from './convict-formats.js';
+import { finishCluster } from './cluster-rules.js';
+import { type ClusterConfig, type ClusterSettings, clusterSchema } from './cluster-schema.js';
+import {
+  boolean,
+  decimal,
+  endpointUrl,
+  type Format,
+  integer,
+  MAX_INT32,
+  MAX_TIMER_MS,
+  nonEmptyString,
+  oneOf,
+  anyString,
+  stringMap,
+} from './formats.js';
+import type { SchemaFor } from './keys.js';
+import { finishPrincipal } from './principal-rules.js';
+import { type PrincipalConfig, type PrincipalSettings, principalSchema } from './principal-schema.js';
 import { PROFILES, type Profile } from './profile.js';
 
 /** pino log levels, most to least severe, then `silent`. */
@@ -141,258 +154,275 @@ export interface GatewayConfig {
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
 }
 
-/** What convict holds: everything but `clusters` and `auth.principals` fully typed. */
-export type TopLevelSettings = Omit<GatewayConfig, 'clusters' | 'auth'> & {
-  readonly clusters: Record<string, unknown>;
-  readonly auth: Omit<AuthConfig, 'principals'> & { readonly principals: Record<string, unknown> };
+/** The configuration as written: clusters and principals before their secrets are loaded. */
+export type GatewaySettings = Omit<GatewayConfig, 'clusters' | 'auth'> & {
+  readonly clusters: Readonly<Record<string, ClusterSettings>>;
+  readonly auth: Omit<AuthConfig, 'principals'> & {
+    readonly principals: Readonly<Record<string, PrincipalSettings>>;
+  };
 };
 
 const MIB = 1024 * 1024;
+const ms = (min = 1): Format => integer(min, MAX_TIMER_MS);
+const size = (min = 1): Format => integer(min, MAX_INT32);
 
-type Entry<T> = convict.SchemaObj<T> & { readonly doc: string; readonly env: string; readonly default: T };
-
-function int(doc: string, env: string, def: number, min: number, max: number): Entry<number> {
-  return { doc, env, default: def, format: FORMAT.int, min, max };
-}
-function ms(doc: string, env: string, def: number, min = 1): Entry<number> {
-  return int(doc, env, def, min, MAX_TIMER_MS);
-}
-function bool(doc: string, env: string, def: boolean): Entry<boolean> {
-  return { doc, env, default: def, format: FORMAT.boolean };
-}
-function str(doc: string, env: string, def: string, format: string = FORMAT.nonEmptyString): Entry<string> {
-  return { doc, env, default: def, format };
-}
-function choice<T extends string>(doc: string, env: string, def: T, values: readonly T[]): Entry<T> {
-  return { doc, env, default: def, format: [...values] };
-}
+/** `NODE_ENV` selects a profile only when it names one (`test`, `staging`... are ignored). */
+const profileFormat: Format = {
+  ...oneOf(PROFILES),
+  coerce: (text) => PROFILES.find((p) => p === text),
+};
 
 /**
- * The convict schema. Every entry has `doc`, `format`, `default` and `env`; `renderConfigReference`
- * turns it into the README's reference table.
+ * Every top-level key. `renderConfigReference` turns this, with the cluster, backend and principal
+ * schemas, into the configuration reference.
  */
-export const gatewaySchema: convict.Schema<TopLevelSettings> = {
-  profile: choice(
-    'Deployment profile; picks pool sizes and SQL mode defaults for every cluster (production or ' +
+export const gatewaySchema: SchemaFor<GatewaySettings> = {
+  profile: {
+    doc:
+      'Deployment profile; picks pool sizes and SQL mode defaults for every cluster (production or ' +
       'development). NODE_ENV values other than production and development are ignored.',
-    'NODE_ENV',
-    'development',
-    PROFILES,
-  ),
+    env: 'NODE_ENV',
+    default: 'development',
+    format: profileFormat,
+  },
   server: {
-    host: str('Address the gRPC server listens on.', 'GATEWAY_HOST', '127.0.0.1'),
-    port: int('Port the gRPC server listens on; 0 picks any free port.', 'GATEWAY_PORT', 50051, 0, 65535),
-    maxReceiveMessageBytes: int(
-      'Largest request message accepted, in bytes (grpc.max_receive_message_length).',
-      'GATEWAY_MAX_RECEIVE_MESSAGE_BYTES',
-      4 * MIB,
-      1,
-      MAX_INT32,
-    ),
-    maxSendMessageBytes: int(
-      'Largest response message sent, in bytes (grpc.max_send_message_length).',
-      'GATEWAY_MAX_SEND_MESSAGE_BYTES',
-      16 * MIB,
-      1,
-      MAX_INT32,
-    ),
-    shutdownGraceMs: ms(
-      'On shutdown, time running calls get to finish before they are cancelled, in milliseconds.',
-      'GATEWAY_SHUTDOWN_GRACE_MS',
-      10_000,
-      0,
-    ),
-    maxConcurrentStreamsPerConnection: int(
-      'Most concurrent calls per client connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).',
-      'GATEWAY_MAX_CONCURRENT_STREAMS_PER_CONNECTION',
-      1000,
-      1,
-      MAX_INT32,
-    ),
-    tls: {
-      cert: str(
-        'Server certificate chain file (PEM), relative to the config file; empty means plaintext ' +
-          '(only for loopback or a trusted network).',
-        'GATEWAY_TLS_CERT',
-        '',
-        FORMAT.string,
-      ),
-      key: str('Server private key file (PEM); needs server.tls.cert.', 'GATEWAY_TLS_KEY', '', FORMAT.string),
-      clientCa: str(
-        'CA file (PEM) client certificates must chain to; when set, every client must present a ' +
-          'certificate (mutual TLS), and its identity can name a principal (auth.principals.<name>.certIdentities).',
-        'GATEWAY_TLS_CLIENT_CA',
-        '',
-        FORMAT.string,
-      ),
+    host: {
+      doc: 'Address the gRPC server listens on.',
+      env: 'GATEWAY_HOST',
+      default: '127.0.0.1',
+      format: nonEmptyString,
     },
-    keepaliveTimeMs: ms(
-      'Interval between keepalive pings the server sends, in milliseconds (grpc.keepalive_time_ms).',
-      'GATEWAY_KEEPALIVE_TIME_MS',
-      60_000,
-    ),
-    keepaliveTimeoutMs: ms(
-      'Time to wait for a keepalive ping ack before closing the connection, in milliseconds ' +
+    port: {
+      doc: 'Port the gRPC server listens on; 0 picks any free port.',
+      env: 'GATEWAY_PORT',
+      default: 50051,
+      format: integer(0, 65535),
+    },
+    maxReceiveMessageBytes: {
+      doc: 'Largest request message accepted, in bytes (grpc.max_receive_message_length).',
+      env: 'GATEWAY_MAX_RECEIVE_MESSAGE_BYTES',
+      default: 4 * MIB,
+      format: size(),
+    },
+    maxSendMessageBytes: {
+      doc: 'Largest response message sent, in bytes (grpc.max_send_message_length).',
+      env: 'GATEWAY_MAX_SEND_MESSAGE_BYTES',
+      default: 16 * MIB,
+      format: size(),
+    },
+    shutdownGraceMs: {
+      doc: 'On shutdown, time running calls get to finish before they are cancelled, in milliseconds.',
+      env: 'GATEWAY_SHUTDOWN_GRACE_MS',
+      default: 10_000,
+      format: ms(0),
+    },
+    maxConcurrentStreamsPerConnection: {
+      doc: 'Most concurrent calls per client connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).',
+      env: 'GATEWAY_MAX_CONCURRENT_STREAMS_PER_CONNECTION',
+      default: 1000,
+      format: size(),
+    },
+    tls: {
+      cert: {
+        doc:
+          'Server certificate chain file (PEM), relative to the config file; empty means plaintext ' +
+          '(only for loopback or a trusted network).',
+        env: 'GATEWAY_TLS_CERT',
+        default: '',
+        format: anyString,
+      },
+      key: {
+        doc: 'Server private key file (PEM); needs server.tls.cert.',
+        env: 'GATEWAY_TLS_KEY',
+        default: '',
+        format: anyString,
+      },
+      clientCa: {
+        doc:
+          'CA file (PEM) client certificates must chain to; when set, every client must present a ' +
+          'certificate (mutual TLS), and its identity can name a principal (auth.principals.<name>.certIdentities).',
+        env: 'GATEWAY_TLS_CLIENT_CA',
+        default: '',
+        format: anyString,
+      },
+    },
+    keepaliveTimeMs: {
+      doc: 'Interval between keepalive pings the server sends, in milliseconds (grpc.keepalive_time_ms).',
+      env: 'GATEWAY_KEEPALIVE_TIME_MS',
+      default: 60_000,
+      format: ms(),
+    },
+    keepaliveTimeoutMs: {
+      doc:
+        'Time to wait for a keepalive ping ack before closing the connection, in milliseconds ' +
         '(grpc.keepalive_timeout_ms).',
-      'GATEWAY_KEEPALIVE_TIMEOUT_MS',
-      20_000,
-    ),
+      env: 'GATEWAY_KEEPALIVE_TIMEOUT_MS',
+      default: 20_000,
+      format: ms(),
+    },
   },
   admin: {
-    host: str(
-      'Address the admin HTTP server (health, metrics, status page) listens on. Its pages show ' +
+    host: {
+      doc:
+        'Address the admin HTTP server (health, metrics, status page) listens on. Its pages show ' +
         'internals (backend addresses, errors): on loopback they are open to local processes; on any ' +
         'other address, with auth on, every page but /healthz and /readyz needs an admin token.',
-      'GATEWAY_ADMIN_HOST',
-      '127.0.0.1',
-    ),
-    port: int(
-      'Port of the admin HTTP server; 0 picks any free port, -1 disables it.',
-      'GATEWAY_ADMIN_PORT',
-      9464,
-      -1,
-      65535,
-    ),
+      env: 'GATEWAY_ADMIN_HOST',
+      default: '127.0.0.1',
+      format: nonEmptyString,
+    },
+    port: {
+      doc: 'Port of the admin HTTP server; 0 picks any free port, -1 disables it.',
+      env: 'GATEWAY_ADMIN_PORT',
+      default: 9464,
+      format: integer(-1, 65535),
+    },
   },
   log: {
-    level: choice(
-      'Minimum log level: fatal, error, warn, info, debug, trace or silent.',
-      'GATEWAY_LOG_LEVEL',
-      'info',
-      LOG_LEVELS,
-    ),
+    level: {
+      doc: 'Minimum log level: fatal, error, warn, info, debug, trace or silent.',
+      env: 'GATEWAY_LOG_LEVEL',
+      default: 'info',
+      format: oneOf(LOG_LEVELS),
+    },
   },
   limits: {
-    maxSqlBytes: int(
-      'Largest SQL text accepted, in bytes.',
-      'GATEWAY_LIMITS_MAX_SQL_BYTES',
-      MIB,
-      1,
-      MAX_INT32,
-    ),
-    maxParams: int(
-      'Most parameters in one statement (MySQL allows at most 65535 placeholders).',
-      'GATEWAY_LIMITS_MAX_PARAMS',
-      65535,
-      0,
-      65535,
-    ),
-    defaultRowsPerBatch: int(
-      'Rows per result message when the client does not choose; at most limits.maxRowsPerBatch.',
-      'GATEWAY_LIMITS_DEFAULT_ROWS_PER_BATCH',
-      500,
-      1,
-      MAX_INT32,
-    ),
-    maxRowsPerBatch: int(
-      'Most rows per result message a client may ask for.',
-      'GATEWAY_LIMITS_MAX_ROWS_PER_BATCH',
-      10_000,
-      1,
-      MAX_INT32,
-    ),
-    maxBatchBytes: int(
-      'A rows message is cut when it reaches this size, in bytes; at most server.maxSendMessageBytes.',
-      'GATEWAY_LIMITS_MAX_BATCH_BYTES',
-      MIB,
-      1,
-      MAX_INT32,
-    ),
-    maxRowsPerQuery: int(
-      'Most rows one query may return before it fails; 0 means unlimited.',
-      'GATEWAY_LIMITS_MAX_ROWS_PER_QUERY',
-      0,
-      0,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    maxBytesPerQuery: int(
-      'Most result bytes one query may return before it fails RESOURCE_EXHAUSTED (values as sent, ' +
+    maxSqlBytes: {
+      doc: 'Largest SQL text accepted, in bytes.',
+      env: 'GATEWAY_LIMITS_MAX_SQL_BYTES',
+      default: MIB,
+      format: size(),
+    },
+    maxParams: {
+      doc: 'Most parameters in one statement (MySQL allows at most 65535 placeholders).',
+      env: 'GATEWAY_LIMITS_MAX_PARAMS',
+      default: 65535,
+      format: integer(0, 65535),
+    },
+    defaultRowsPerBatch: {
+      doc: 'Rows per result message when the client does not choose; at most limits.maxRowsPerBatch.',
+      env: 'GATEWAY_LIMITS_DEFAULT_ROWS_PER_BATCH',
+      default: 500,
+      format: size(),
+    },
+    maxRowsPerBatch: {
+      doc: 'Most rows per result message a client may ask for.',
+      env: 'GATEWAY_LIMITS_MAX_ROWS_PER_BATCH',
+      default: 10_000,
+      format: size(),
+    },
+    maxBatchBytes: {
+      doc: 'A rows message is cut when it reaches this size, in bytes; at most server.maxSendMessageBytes.',
+      env: 'GATEWAY_LIMITS_MAX_BATCH_BYTES',
+      default: MIB,
+      format: size(),
+    },
+    maxRowsPerQuery: {
+      doc: 'Most rows one query may return before it fails; 0 means unlimited.',
+      env: 'GATEWAY_LIMITS_MAX_ROWS_PER_QUERY',
+      default: 0,
+      format: integer(0, Number.MAX_SAFE_INTEGER),
+    },
+    maxBytesPerQuery: {
+      doc:
+        'Most result bytes one query may return before it fails RESOURCE_EXHAUSTED (values as sent, ' +
         'plus a few bytes of framing per value); 0 means unlimited.',
-      'GATEWAY_LIMITS_MAX_BYTES_PER_QUERY',
-      0,
-      0,
-      Number.MAX_SAFE_INTEGER,
-    ),
+      env: 'GATEWAY_LIMITS_MAX_BYTES_PER_QUERY',
+      default: 0,
+      format: integer(0, Number.MAX_SAFE_INTEGER),
+    },
   },
   transactions: {
-    idleTimeoutMs: ms(
-      'An open transaction idle for this long is rolled back, in milliseconds; clients may ask for ' +
+    idleTimeoutMs: {
+      doc:
+        'An open transaction idle for this long is rolled back, in milliseconds; clients may ask for ' +
         'another value up to transactions.maxIdleTimeoutMs.',
-      'GATEWAY_TRANSACTIONS_IDLE_TIMEOUT_MS',
-      30_000,
-    ),
-    maxIdleTimeoutMs: ms(
-      'Largest idle timeout a client may ask for, in milliseconds.',
-      'GATEWAY_TRANSACTIONS_MAX_IDLE_TIMEOUT_MS',
-      300_000,
-    ),
-    maxLifetimeMs: ms(
-      'A transaction open for this long is rolled back whatever it is doing, in milliseconds.',
-      'GATEWAY_TRANSACTIONS_MAX_LIFETIME_MS',
-      600_000,
-    ),
+      env: 'GATEWAY_TRANSACTIONS_IDLE_TIMEOUT_MS',
+      default: 30_000,
+      format: ms(),
+    },
+    maxIdleTimeoutMs: {
+      doc: 'Largest idle timeout a client may ask for, in milliseconds.',
+      env: 'GATEWAY_TRANSACTIONS_MAX_IDLE_TIMEOUT_MS',
+      default: 300_000,
+      format: ms(),
+    },
+    maxLifetimeMs: {
+      doc: 'A transaction open for this long is rolled back whatever it is doing, in milliseconds.',
+      env: 'GATEWAY_TRANSACTIONS_MAX_LIFETIME_MS',
+      default: 600_000,
+      format: ms(),
+    },
   },
   telemetry: {
-    enabled: bool('Turns tracing, metrics and log correlation on.', 'GATEWAY_TELEMETRY_ENABLED', true),
-    serviceName: str(
-      'OpenTelemetry service.name resource attribute.',
-      'GATEWAY_TELEMETRY_SERVICE_NAME',
-      'mysql-grpc-gateway',
-    ),
+    enabled: {
+      doc: 'Turns tracing, metrics and log correlation on.',
+      env: 'GATEWAY_TELEMETRY_ENABLED',
+      default: true,
+      format: boolean,
+    },
+    serviceName: {
+      doc: 'OpenTelemetry service.name resource attribute.',
+      env: 'GATEWAY_TELEMETRY_SERVICE_NAME',
+      default: 'mysql-grpc-gateway',
+      format: nonEmptyString,
+    },
     samplingRatio: {
       doc: 'Share of traces sampled, from 0 to 1 (parent-based trace-ID ratio sampler).',
       env: 'GATEWAY_TELEMETRY_SAMPLING_RATIO',
       default: 1,
-      format: FORMAT.number,
-      min: 0,
-      max: 1,
+      format: decimal(0, 1),
     },
-    otlpEndpoint: str(
-      'OTLP collector URL (http:// or https://, no credentials); empty means no OTLP export.',
-      'GATEWAY_TELEMETRY_OTLP_ENDPOINT',
-      '',
-      FORMAT.url,
-    ),
-    otlpProtocol: choice(
-      'OTLP transport: http/protobuf or grpc.',
-      'GATEWAY_TELEMETRY_OTLP_PROTOCOL',
-      'http/protobuf',
-      OTLP_PROTOCOLS,
-    ),
+    otlpEndpoint: {
+      doc: 'OTLP collector URL (http:// or https://, no credentials); empty means no OTLP export.',
+      env: 'GATEWAY_TELEMETRY_OTLP_ENDPOINT',
+      default: '',
+      format: endpointUrl,
+    },
+    otlpProtocol: {
+      doc: 'OTLP transport: http/protobuf or grpc.',
+      env: 'GATEWAY_TELEMETRY_OTLP_PROTOCOL',
+      default: 'http/protobuf',
+      format: oneOf(OTLP_PROTOCOLS),
+    },
     resourceAttributes: {
       doc: 'Extra OpenTelemetry resource attributes, a mapping of names to strings (JSON in the environment).',
       env: 'GATEWAY_TELEMETRY_RESOURCE_ATTRIBUTES',
       default: {},
-      // A mapping: the loader reads and checks it itself (see top-level.ts).
-      format: Object,
+      format: stringMap,
     },
-    sqlCommenter: bool(
-      'Appends sqlcommenter comments carrying the trace context to every statement.',
-      'GATEWAY_TELEMETRY_SQL_COMMENTER',
-      false,
-    ),
-    metricsEnabled: bool(
-      'Exports metrics (needs telemetry.enabled).',
-      'GATEWAY_TELEMETRY_METRICS_ENABLED',
-      true,
-    ),
+    sqlCommenter: {
+      doc: 'Appends sqlcommenter comments carrying the trace context to every statement.',
+      env: 'GATEWAY_TELEMETRY_SQL_COMMENTER',
+      default: false,
+      format: boolean,
+    },
+    metricsEnabled: {
+      doc: 'Exports metrics (needs telemetry.enabled).',
+      env: 'GATEWAY_TELEMETRY_METRICS_ENABLED',
+      default: true,
+      format: boolean,
+    },
   },
   auth: {
-    enabled: bool(
-      'Requires every Gateway and Admin call to carry credentials (a bearer token or a client ' +
+    enabled: {
+      doc:
+        'Requires every Gateway and Admin call to carry credentials (a bearer token or a client ' +
         'certificate) that map to a principal. Turning it off lets anyone who reaches the port do ' +
         'anything, and is logged as a warning at start.',
-      'GATEWAY_AUTH_ENABLED',
-      true,
-    ),
+      env: 'GATEWAY_AUTH_ENABLED',
+      default: true,
+      format: boolean,
+    },
     principals: {
       doc:
         'Callers by name (letters, digits, _ and -): their credentials and what they may do. In the ' +
         'environment, the whole map as JSON. Keys of each principal are listed below.',
       env: 'GATEWAY_AUTH_PRINCIPALS',
       default: {},
-      // A mapping: the loader reads it itself and validate-principals.ts checks it (see top-level.ts).
-      format: Object,
+      noun: 'principal',
+      entries: principalSchema,
+      finish: finishPrincipal,
     },
   },
   clusters: {
@@ -402,9 +432,8 @@ export const gatewaySchema: convict.Schema<TopLevelSettings> = {
       'working directory. Keys of each cluster are listed below.',
     env: 'GATEWAY_CLUSTERS',
     default: {},
-    // A mapping: the loader reads it itself and validate-clusters.ts checks it (see top-level.ts).
-    format: Object,
-    // Holds passwords.
-    sensitive: true,
+    noun: 'cluster',
+    entries: clusterSchema,
+    finish: finishCluster,
   },
 };

@@ -3,8 +3,14 @@
  * backend's health, lag, load and weight. Kept free of I/O so every rule is unit-tested.
  */
 
-/** Read preference names (the proto enum without its prefix). */
-export type ReadPreference = 'PRIMARY' | 'PRIMARY_PREFERRED' | 'REPLICA' | 'REPLICA_PREFERRED';
+/**
+ * The read preferences (the proto enum's names without their `READ_PREFERENCE_` prefix). Declared
+ * once, here: the configuration (`defaultReadPreference`) and the client library use this list.
+ */
+export const READ_PREFERENCES = ['PRIMARY', 'PRIMARY_PREFERRED', 'REPLICA', 'REPLICA_PREFERRED'] as const;
+
+/** Where a read may go: one of {@link READ_PREFERENCES}. */
+export type ReadPreference = (typeof READ_PREFERENCES)[number];
 
 /** What the router knows of one backend at decision time. */
 export interface Candidate {

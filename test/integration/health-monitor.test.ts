@@ -4,7 +4,7 @@
  * come back. The sandbox is restored in `test.after.always` whatever happens.
  */
 import test from 'ava';
-import { type BackendSettings, Connector } from '../../src/backend/connector.js';
+import { type ConnectorSettings, Connector } from '../../src/backend/connector.js';
 import type { HealthCheckSettings } from '../../src/config/cluster-schema.js';
 import { HealthMonitor, type HealthState } from '../../src/routing/health-monitor.js';
 import { mysqlProbe } from '../../src/routing/mysql-probe.js';
@@ -21,7 +21,7 @@ const DEFAULTS: HealthCheckSettings = {
   queries: [],
 };
 
-function backend(name: string, port: number): BackendSettings {
+function backend(name: string, port: number): ConnectorSettings {
   return {
     name,
     host: sandbox.host,

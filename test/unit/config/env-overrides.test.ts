@@ -1,62 +1,69 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { gatewaySchema } from '../../../src/config/index.js';
-import { configError, issueAt, load, loadObject, minimalCluster, tempDir } from './helpers.js';
-
-interface Leaf {
-  readonly path: string;
-  readonly env: string;
-  readonly default: unknown;
-  readonly format: unknown;
-  readonly min?: number;
-  readonly max?: number;
-}
-
-function* leaves(node: object, prefix = ''): Generator<Leaf> {
-  for (const [key, child] of Object.entries(node)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    if ('default' in child) yield { ...child, path };
-    else yield* leaves(child, path);
-  }
-}
+import {
+  configError,
+  type DeclaredKey,
+  declaredKeys,
+  issueAt,
+  load,
+  loadObject,
+  minimalCluster,
+  tempDir,
+  writeFiles,
+} from './helpers.js';
 
 function valueAt(config: object, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config);
 }
 
-/** A valid value other than the default, as the environment would spell it. */
-function otherValue(leaf: Leaf): [text: string, expected: unknown] | undefined {
-  if (Array.isArray(leaf.format)) {
-    const other = leaf.format.find((v) => v !== leaf.default);
-    return [String(other), other];
+/** Texts a variable may hold, and the value each should load as; the first valid one that is not the default is used. */
+function candidates(key: DeclaredKey): [text: string, expected: unknown][] {
+  const def = key.default;
+  if (typeof def === 'boolean') return [[String(!def), !def]];
+  if (typeof def === 'number') {
+    return [def + 1, def - 1, 0.25].map((n) => [String(n), n]);
   }
-  switch (leaf.format) {
-    case 'gateway-int': {
-      const n =
-        Number(leaf.default) + 1 <= (leaf.max ?? 0) ? Number(leaf.default) + 1 : Number(leaf.default) - 1;
-      return [String(n), n];
-    }
-    case 'gateway-number':
-      return ['0.25', 0.25];
-    case 'gateway-boolean':
-      return [String(!leaf.default), !leaf.default];
-    case 'gateway-non-empty-string':
-      return ['gateway.example', 'gateway.example'];
-    case 'gateway-url':
-      return ['http://collector:4318', 'http://collector:4318'];
-    default:
-      return undefined; // mappings: tested below
-  }
+  return ['gateway.example', 'http://collector:4318', 'grpc', 'warn'].map((text) => [text, text]);
 }
 
-for (const leaf of leaves(gatewaySchema)) {
-  const other = otherValue(leaf);
-  if (other === undefined || leaf.env === 'NODE_ENV') continue;
-  test(`${leaf.env} sets ${leaf.path}`, async (t) => {
-    const config = await load({ env: { [leaf.env]: other[0] } });
-    t.deepEqual(valueAt(config, leaf.path), other[1]);
+/**
+ * Tested on their own: variables holding JSON (below), NODE_ENV (defaults-and-profiles.test.ts),
+ * and the server TLS files, which must exist and come in pairs.
+ */
+const separate = ['telemetry.resourceAttributes', 'auth.principals', 'clusters', 'profile'];
+const envKeys = [...declaredKeys(gatewaySchema)].filter(
+  ([path]) => !separate.includes(path) && !path.startsWith('server.tls.'),
+);
+
+test('the variables tested one by one are all but those tested on their own', (t) => {
+  t.is(envKeys.length + separate.length + 3, [...declaredKeys(gatewaySchema)].length);
+  t.true(envKeys.length >= 25);
+});
+
+for (const [path, key] of envKeys) {
+  const other = candidates(key).find(
+    ([, value]) => value !== key.default && key.format?.check(value) === undefined,
+  );
+  test(`${key.env} sets ${path}`, async (t) => {
+    if (other === undefined) return t.fail(`no other valid value for ${path}`);
+    const config = await load({ env: { [String(key.env)]: other[0] } });
+    t.deepEqual(valueAt(config, path), other[1]);
   });
 }
+
+test('GATEWAY_TLS_CERT, GATEWAY_TLS_KEY and GATEWAY_TLS_CLIENT_CA set the server TLS files', async (t) => {
+  const cwd = await writeFiles(await tempDir(t), { 'c.pem': 'x', 'k.pem': 'x', 'ca.pem': 'x' });
+  const config = await load({
+    cwd,
+    env: { GATEWAY_TLS_CERT: 'c.pem', GATEWAY_TLS_KEY: 'k.pem', GATEWAY_TLS_CLIENT_CA: 'ca.pem' },
+  });
+  t.deepEqual(config.server.tls, {
+    cert: join(cwd, 'c.pem'),
+    key: join(cwd, 'k.pem'),
+    clientCa: join(cwd, 'ca.pem'),
+  });
+});
 
 test('environment values override the file', async (t) => {
   const config = await loadObject(

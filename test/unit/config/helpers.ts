@@ -56,3 +56,24 @@ export function issueAt(t: ExecutionContext, error: ConfigError, key: string): C
   t.truthy(issue, `no issue at ${key}; got ${JSON.stringify(error.issues)}`);
   return issue ?? { key, message: '' };
 }
+
+/** A declared key, seen from a test: the fields of `keys.ts` declarations, all optional. */
+export interface DeclaredKey {
+  readonly doc?: unknown;
+  readonly env?: string;
+  readonly default?: unknown;
+  readonly required?: true;
+  readonly format?: { readonly check: (v: unknown) => string | undefined; readonly coerce?: unknown };
+  readonly object?: object;
+  readonly items?: object;
+  readonly entries?: object;
+}
+
+/** Every key of a schema with its path under `prefix`: nodes with a `doc` are keys, others sections. */
+export function* declaredKeys(schema: object, prefix = ''): Generator<[string, DeclaredKey]> {
+  for (const [name, node] of Object.entries(schema) as [string, DeclaredKey][]) {
+    const path = prefix === '' ? name : `${prefix}.${name}`;
+    if (typeof node.doc === 'string') yield [path, node];
+    else yield* declaredKeys(node, path);
+  }
+}

@@ -3,21 +3,10 @@ import {
   backendSchema,
   clusterSchema,
   gatewaySchema,
+  principalSchema,
   renderConfigReference,
 } from '../../../src/config/index.js';
-
-interface Node {
-  readonly [key: string]: unknown;
-}
-
-function* leaves(node: Node, prefix: string): Generator<[string, Node]> {
-  for (const [key, child] of Object.entries(node)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    const childNode = child as Node;
-    if ('default' in childNode || typeof childNode.doc === 'string') yield [path, childNode];
-    else yield* leaves(childNode, path);
-  }
-}
+import { declaredKeys } from './helpers.js';
 
 const reference = renderConfigReference();
 const rows = new Map(
@@ -38,8 +27,8 @@ test('the reference is a markdown table ending with a newline', (t) => {
   }
 });
 
-test('every convict key has a row with its variable, default and doc', (t) => {
-  for (const [path, entry] of leaves(gatewaySchema as unknown as Node, '')) {
+test('every top-level key has a row with its variable, default and doc', (t) => {
+  for (const [path, entry] of declaredKeys(gatewaySchema)) {
     const row = rows.get(path);
     if (row === undefined) {
       t.fail(`no row for ${path}`);
@@ -51,17 +40,35 @@ test('every convict key has a row with its variable, default and doc', (t) => {
   }
 });
 
-test('every cluster and backend key has a row with its doc', (t) => {
+test('every cluster, backend and principal key has a row with its doc', (t) => {
   const entries = [
-    ...leaves(clusterSchema as unknown as Node, 'clusters.<name>'),
-    ...leaves(backendSchema as unknown as Node, 'clusters.<name>.<backend>'),
+    ...declaredKeys(clusterSchema, 'clusters.<name>'),
+    ...declaredKeys(backendSchema, 'clusters.<name>.<backend>'),
+    ...declaredKeys(principalSchema, 'auth.principals.<name>'),
   ];
-  t.true(entries.length > 40);
+  t.true(entries.length > 50);
   for (const [path, entry] of entries) {
     const row = rows.get(path);
     t.truthy(row, `no row for ${path}`);
     t.true(row?.includes(String(entry.doc)), `${path} doc`);
   }
+});
+
+/** Every schema reachable from the top level: through mappings, objects and lists of objects. */
+function* schemas(schema: object): Generator<object> {
+  yield schema;
+  for (const [, key] of declaredKeys(schema)) {
+    for (const nested of [key.entries, key.object, key.items]) {
+      if (nested !== undefined && !('check' in nested)) yield* schemas(nested);
+    }
+  }
+}
+
+test('the reference covers every schema reachable from the top level', (t) => {
+  const covered = new Set<object>([gatewaySchema, clusterSchema, backendSchema, principalSchema]);
+  const reachable = new Set(schemas(gatewaySchema));
+  t.is(reachable.size, covered.size);
+  for (const schema of reachable) t.true(covered.has(schema));
 });
 
 test('profile-dependent defaults show both profiles; required keys say so', (t) => {

@@ -1,39 +1,47 @@
 import test from 'ava';
-import { backendSchema, clusterSchema, gatewaySchema } from '../../../src/config/index.js';
+import { backendSchema, clusterSchema, gatewaySchema, principalSchema } from '../../../src/config/index.js';
+import { declaredKeys } from './helpers.js';
 
-interface Node {
-  readonly [key: string]: unknown;
+const SCHEMAS = [
+  ['top level', gatewaySchema],
+  ['cluster', clusterSchema],
+  ['backend', backendSchema],
+  ['principal', principalSchema],
+] as const;
+
+for (const [what, schema] of SCHEMAS) {
+  test(`every ${what} key has doc, what it accepts, and a default or is required`, (t) => {
+    const keys = [...declaredKeys(schema)];
+    t.true(keys.length >= 5);
+    for (const [path, key] of keys) {
+      t.true(typeof key.doc === 'string' && key.doc.length > 5, `${path} doc`);
+      const accepts = [key.format, key.object, key.items, key.entries].filter((x) => x !== undefined);
+      t.is(accepts.length, 1, `${path}: exactly one of format, object, items, entries`);
+      if (key.format !== undefined) t.is(typeof key.format.check, 'function', `${path} format`);
+      t.true('default' in key !== (key.required === true), `${path} default xor required`);
+    }
+  });
 }
 
-function* leaves(node: Node, prefix = ''): Generator<[string, Node]> {
-  for (const [key, child] of Object.entries(node)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    const childNode = child as Node;
-    if ('default' in childNode || typeof childNode.doc === 'string') yield [path, childNode];
-    else yield* leaves(childNode, path);
-  }
-}
-
-test('every convict key has doc, format, default and a GATEWAY_* (or NODE_ENV) variable', (t) => {
+test('every top-level key but the sections has a GATEWAY_* (or NODE_ENV) variable, each its own', (t) => {
   const envs: string[] = [];
-  for (const [path, entry] of leaves(gatewaySchema as unknown as Node)) {
-    t.true(typeof entry.doc === 'string' && entry.doc.length > 10, `${path} doc`);
-    t.not(entry.format, undefined, `${path} format`);
-    t.true('default' in entry, `${path} default`);
-    t.regex(String(entry.env), path === 'profile' ? /^NODE_ENV$/ : /^GATEWAY_[A-Z0-9_]+$/, `${path} env`);
-    envs.push(String(entry.env));
+  for (const [path, key] of declaredKeys(gatewaySchema)) {
+    t.regex(String(key.env), path === 'profile' ? /^NODE_ENV$/ : /^GATEWAY_[A-Z0-9_]+$/, `${path} env`);
+    envs.push(String(key.env));
   }
   t.is(new Set(envs).size, envs.length, 'environment variable names are unique');
   t.true(envs.length >= 30);
 });
 
-test('every cluster and backend key has doc, a check and a default or is required', (t) => {
-  for (const [path, entry] of [
-    ...leaves(clusterSchema as unknown as Node),
-    ...leaves(backendSchema as unknown as Node),
-  ]) {
-    t.true(typeof entry.doc === 'string' && entry.doc.length > 5, `${path} doc`);
-    t.true('format' in entry || 'object' in entry || 'items' in entry, `${path} check`);
-    t.true('default' in entry !== (entry.required === true), `${path} default xor required`);
+test('the keys below the top level are set in the file or in their mapping, not by variables of their own', (t) => {
+  for (const [, schema] of SCHEMAS.slice(1)) {
+    for (const [path, key] of declaredKeys(schema)) t.is(key.env, undefined, path);
   }
+});
+
+test('clusters and principals are mappings whose entries follow the cluster and principal schemas', (t) => {
+  t.is(gatewaySchema.clusters.entries, clusterSchema);
+  t.is(gatewaySchema.auth.principals.entries, principalSchema);
+  t.is(clusterSchema.primary.object, backendSchema);
+  t.is(clusterSchema.replicas.items, backendSchema);
 });
