@@ -23,7 +23,7 @@ import type { SessionRegistry } from './session/session-registry.js';
 import { SessionService } from './session/session-service.js';
 import { CallScaffold } from './server/call-scaffold.js';
 import type { CallTrace } from './telemetry/call-trace.js';
-import { RowBatchBuilder } from './wire/row-encoding.js';
+import { RowBatchBuilder, RowCollector } from './wire/row-encoding.js';
 import { StatementClassifier } from './sql/classify.js';
 import { type GatewayStatus, gatewayStatus } from './status/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';
@@ -163,6 +163,8 @@ export class Gateway {
       classify: (sql) => classifier.classify(sql),
       transactions: config.transactions,
       newRowBatch: () => new RowBatchBuilder(),
+      collectRows: () => new RowCollector(),
+      batch: config.limits,
     });
     const sessions = service.registry;
     // One snapshot for Admin.GetStatus and the admin HTTP status routes, so they cannot disagree.

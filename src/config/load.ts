@@ -115,6 +115,12 @@ function checkTopLevelRules(s: GatewaySettings, issues: ConfigIssue[]): void {
   if (s.limits.maxBatchBytes > s.server.maxSendMessageBytes) {
     issues.push({ key: 'limits.maxBatchBytes', message: 'must not exceed server.maxSendMessageBytes' });
   }
+  if (s.limits.maxBatchResponseBytes > s.server.maxSendMessageBytes) {
+    issues.push({
+      key: 'limits.maxBatchResponseBytes',
+      message: 'must not exceed server.maxSendMessageBytes',
+    });
+  }
   if (s.transactions.idleTimeoutMs > s.transactions.maxIdleTimeoutMs) {
     issues.push({
       key: 'transactions.idleTimeoutMs',

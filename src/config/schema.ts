@@ -107,6 +107,12 @@ export interface LimitsConfig {
   readonly maxRowsPerQuery: number;
   /** Most result bytes one query may return; 0 = unlimited. @default 0 */
   readonly maxBytesPerQuery: number;
+  /** Most steps in one Batch call. @default 1000 */
+  readonly maxBatchSteps: number;
+  /** Most rows all the steps of one Batch may return together. @default 10000 */
+  readonly maxBatchResponseRows: number;
+  /** Most encoded row bytes all the steps of one Batch may return together. @default 3145728 */
+  readonly maxBatchResponseBytes: number;
 }
 
 /** Interactive transactions. */
@@ -330,6 +336,29 @@ export const gatewaySchema: SchemaFor<GatewaySettings> = {
       env: 'GATEWAY_LIMITS_MAX_BYTES_PER_QUERY',
       default: 0,
       format: integer(0, Number.MAX_SAFE_INTEGER),
+    },
+    maxBatchSteps: {
+      doc: 'Most steps (statements) in one Batch call; a larger batch fails INVALID_ARGUMENT before anything runs.',
+      env: 'GATEWAY_LIMITS_MAX_BATCH_STEPS',
+      default: 1000,
+      format: integer(1, 1_000_000),
+    },
+    maxBatchResponseRows: {
+      doc:
+        'Most rows all the steps of one Batch may return together; the step that would pass it fails ' +
+        'RESOURCE_EXHAUSTED (BATCH_RESPONSE_LIMIT) and later steps are skipped.',
+      env: 'GATEWAY_LIMITS_MAX_BATCH_RESPONSE_ROWS',
+      default: 10_000,
+      format: integer(1, Number.MAX_SAFE_INTEGER),
+    },
+    maxBatchResponseBytes: {
+      doc:
+        'Most encoded row bytes all the steps of one Batch may return together, as limits.maxBatchResponseRows ' +
+        "(the default keeps a response under gRPC clients' usual 4 MiB receive limit); at most " +
+        'server.maxSendMessageBytes.',
+      env: 'GATEWAY_LIMITS_MAX_BATCH_RESPONSE_BYTES',
+      default: 3 * MIB,
+      format: size(),
     },
   },
   transactions: {

@@ -55,7 +55,7 @@ export interface ScaffoldDeps {
   readonly onError: (method: string, err: unknown, trace: CallTrace, principal: string) => void;
 }
 
-const TRACED: ReadonlySet<string> = new Set<RpcMethod>(['Query', 'Execute', 'Transaction']);
+const TRACED: ReadonlySet<string> = new Set<RpcMethod>(['Query', 'Execute', 'Transaction', 'Batch']);
 
 /** Wraps handler bodies in the steps every call takes. */
 export class CallScaffold {

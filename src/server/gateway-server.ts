@@ -8,6 +8,7 @@ import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import { Code, GatewayError } from '../errors.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { getStatusHandler } from './admin.js';
+import { batchHandler } from './batch.js';
 import { executeHandler } from './execute.js';
 import { gatewayPackageDefinition, gatewayServices } from '../wire/proto.js';
 import { queryHandler } from './query.js';
@@ -74,6 +75,7 @@ export class GatewayServer {
       Query: queryHandler(opts.deps),
       Execute: executeHandler(opts.deps),
       Transaction: transactionHandler(opts.deps),
+      Batch: batchHandler(opts.deps),
     });
     server.addService(Admin, { GetStatus: getStatusHandler(opts.deps) });
     const statuses: ServingStatusMap = { '': 'SERVING', [GATEWAY_SERVICE]: 'SERVING' };

@@ -6,7 +6,9 @@
  */
 import { errors, GatewayError } from '../errors.js';
 import type { ReadPreference } from '../routing/cluster.js';
+import type { BatchCondition } from '../session/batch-conditions.js';
 import type {
+  BatchCommand,
   BeginCommand,
   ExecuteCommand,
   IsolationLevel,
@@ -145,6 +147,79 @@ export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand
     isolationLevel: isolationLevelOf(m?.isolation_level),
     readOnly: m?.read_only === true,
     idleTimeoutMs: m?.idle_timeout_ms ?? 0,
+  };
+}
+
+/** A BatchCondition as proto-loader decodes it (`oneofs: true` sets `kind`). */
+export interface BatchConditionMessage {
+  kind?: string;
+  ok?: number;
+  error?: number;
+  not?: BatchConditionMessage;
+  and?: { conditions?: BatchConditionMessage[] };
+  or?: { conditions?: BatchConditionMessage[] };
+}
+
+/** BatchRequest as proto-loader decodes it. */
+export interface BatchRequestMessage {
+  cluster?: string;
+  steps?: { statement?: StatementMessage; condition?: BatchConditionMessage }[];
+  transaction?: BeginRequestMessage;
+  read_preference?: string | number;
+  max_staleness_ms?: number;
+  consistency_token?: string;
+}
+
+/**
+ * A BatchCondition in the session's terms. Structure only: which steps a condition may name,
+ * depth and size bounds are the session's checks (batch-conditions.ts), which name what is wrong.
+ * Recursion is bounded by the message's own nesting (gRPC caps the message size).
+ */
+export function batchConditionOf(m: BatchConditionMessage): BatchCondition {
+  const list = (l: { conditions?: BatchConditionMessage[] } | undefined) =>
+    (l?.conditions ?? []).map(batchConditionOf);
+  switch (m.kind) {
+    case 'ok':
+      return { ok: m.ok ?? 0 };
+    case 'error':
+      return { error: m.error ?? 0 };
+    case 'not':
+      return { not: batchConditionOf(m.not ?? {}) };
+    case 'and':
+      return { and: list(m.and) };
+    case 'or':
+      return { or: list(m.or) };
+    default:
+      // No kind set: the session's validation refuses it, naming the step.
+      return {} as BatchCondition;
+  }
+}
+
+/** Decodes a BatchRequest; throws INVALID_ARGUMENT on an unknown enum value or a transaction for another cluster. */
+export function batchCommandOf(req: BatchRequestMessage): BatchCommand {
+  const cluster = req.cluster ?? '';
+  let transaction: BatchCommand['transaction'];
+  if (req.transaction !== undefined) {
+    const begin = beginCommandOf(req.transaction);
+    if (begin.cluster !== '' && begin.cluster !== cluster) {
+      throw errors.invalidArgument(
+        'BATCH_CLUSTER_MISMATCH',
+        "transaction.cluster must be empty or equal to the batch request's cluster",
+      );
+    }
+    transaction = { isolationLevel: begin.isolationLevel, readOnly: begin.readOnly };
+  }
+  return {
+    cluster,
+    steps: (req.steps ?? []).map((step) => ({
+      sql: step.statement?.sql ?? '',
+      params: step.statement?.params ?? [],
+      condition: step.condition === undefined ? undefined : batchConditionOf(step.condition),
+    })),
+    transaction,
+    readPreference: readPreferenceOf(req.read_preference),
+    maxStalenessMs: req.max_staleness_ms ?? 0,
+    consistencyToken: consistencyTokenOf(req.consistency_token),
   };
 }
 

@@ -8,6 +8,7 @@ import type { GatewayError } from '../errors.js';
 import type { ReadPreference } from '../routing/cluster.js';
 import type { WireColumn, WireValue } from '../sql/values.js';
 import type { Access } from './access.js';
+import type { BatchCondition } from './batch-conditions.js';
 
 /** A statement's parameter: one SQL value, exactly as the caller typed it. */
 export type SqlParam = WireValue;
@@ -162,4 +163,46 @@ export interface TransactionEvents<Batch = unknown> {
   pauseInput(): void;
   /** Read requests again. */
   resumeInput(): void;
+}
+
+/** One step of a Batch: a statement and when it runs (`undefined`: when every earlier failure is handled). */
+export interface BatchStepCommand {
+  readonly sql: string;
+  readonly params: readonly SqlParam[];
+  readonly condition: BatchCondition | undefined;
+}
+
+/** Batch: many statements on one connection, optionally in one transaction. */
+export interface BatchCommand extends ReadRouting {
+  /** Named cluster; '' = "default". */
+  readonly cluster: string;
+  readonly steps: readonly BatchStepCommand[];
+  /** Set: every step in one transaction with these options; unset: each step autocommits. */
+  readonly transaction: Omit<BeginCommand, 'cluster' | 'idleTimeoutMs'> | undefined;
+}
+
+/** What became of one batch step. `Rows` is the collected rows' form (the server's encoder's). */
+export type BatchStepOutcome<Rows = unknown> =
+  | { readonly kind: 'executed'; readonly totals: ExecuteTotals; readonly elapsedUs: bigint }
+  | {
+      readonly kind: 'rows';
+      readonly columns: readonly ResultColumn[];
+      /** The row batches, in order. */
+      readonly rows: readonly Rows[];
+      readonly totals: QueryTotals;
+      readonly elapsedUs: bigint;
+    }
+  | { readonly kind: 'error'; readonly error: GatewayError }
+  | { readonly kind: 'skipped' };
+
+/** The outcome of a Batch. */
+export interface BatchOutcome<Rows = unknown> {
+  /** One per step, in order. */
+  readonly results: readonly BatchStepOutcome<Rows>[];
+  /** With a transaction: whether it committed. */
+  readonly committed: boolean;
+  /** Read-your-writes token of the batch's last write ('' when none or unknown). */
+  readonly consistencyToken: string;
+  /** Backend that ran the batch. */
+  readonly backend: string;
 }

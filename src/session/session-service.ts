@@ -8,7 +8,10 @@
 import type { GatewayError } from '../errors.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { StatementInfo } from '../sql/classify.js';
+import { type BatchCallLimits, runBatch } from './batch.js';
 import type {
+  BatchCommand,
+  BatchOutcome,
   Caller,
   ExecuteCommand,
   ExecuteTotals,
@@ -34,6 +37,10 @@ export interface SessionServiceOptions {
   readonly transactions: TransactionSettings;
   /** A new encoder for each streamed result's rows (the wire package's, injected by the server). */
   readonly newRowBatch: () => RowBatchEncoder;
+  /** A new collector for each batch step's rows (the wire package's, injected by the server). */
+  readonly collectRows: () => RowBatchEncoder;
+  /** Bounds of one Batch call (config `limits`). */
+  readonly batch: BatchCallLimits;
 }
 
 /** Query, Execute and Transaction sessions over the gateway's clusters. */
@@ -43,11 +50,21 @@ export class SessionService {
   private readonly clusters: ClusterRegistry;
   private readonly runner: StatementRunner;
   private readonly transactions: TransactionSettings;
+  private readonly batchLimits: BatchCallLimits;
 
   constructor(opts: SessionServiceOptions) {
     this.clusters = opts.clusters;
-    this.runner = new StatementRunner(opts.limits, opts.classify, opts.newRowBatch);
+    this.runner = new StatementRunner(opts.limits, opts.classify, opts.newRowBatch, opts.collectRows);
     this.transactions = opts.transactions;
+    this.batchLimits = opts.batch;
+  }
+
+  /**
+   * Runs many statements in order on one connection, optionally in one transaction, each step
+   * guarded by its condition; resolves with one outcome per step (batch.ts).
+   */
+  batch(cmd: BatchCommand, caller: Caller): Promise<BatchOutcome> {
+    return runBatch(this.clusters, this.runner, this.batchLimits, cmd, caller);
   }
 
   /**

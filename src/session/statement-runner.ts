@@ -9,7 +9,16 @@ import type { DbConnection } from '../backend/connection.js';
 import { Code, type GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { StatementInfo } from '../sql/classify.js';
-import type { ExecuteTotals, QueryTotals, ResultSink, RowBatchEncoder, SqlParam } from './commands.js';
+import type { CallTrace } from '../telemetry/call-trace.js';
+import type {
+  ExecuteTotals,
+  IsolationLevel,
+  QueryTotals,
+  ResultColumn,
+  ResultSink,
+  RowBatchEncoder,
+  SqlParam,
+} from './commands.js';
 import { type BatchLimits, ResultBatcher } from './result-stream.js';
 import {
   type CheckedStatement,
@@ -79,6 +88,49 @@ export function isConnectionFailure(e: GatewayError): boolean {
   );
 }
 
+/** The rollback statement, sent whatever the call's state. */
+const ROLLBACK = { sql: 'ROLLBACK', params: [] } as const;
+
+/** A signal that never fires (statements that must run even after the caller left). */
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * Starts a transaction on `conn`: the isolation level for the next transaction when one is
+ * given, then START TRANSACTION (READ ONLY).
+ */
+export async function startTransaction(
+  backend: Backend,
+  conn: DbConnection,
+  isolationLevel: IsolationLevel | undefined,
+  readOnly: boolean,
+  ctx: StatementContext,
+): Promise<void> {
+  if (isolationLevel) {
+    const sql = `SET TRANSACTION ISOLATION LEVEL ${isolationLevel}`;
+    await backend.run(conn, { sql, params: [] }, undefined, ctx);
+  }
+  const start = readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION';
+  await backend.run(conn, { sql: start, params: [] }, undefined, ctx);
+}
+
+/**
+ * Rolls back on `conn`, whatever the caller's signal and deadline (the rollback must happen even
+ * when the caller has gone). A connection that cannot roll back is poisoned, so its lease holder
+ * destroys it and the server rolls back on disconnect.
+ */
+export async function rollbackOn(
+  backend: Backend,
+  conn: DbConnection,
+  trace: CallTrace | undefined,
+): Promise<void> {
+  if (conn.broken) return;
+  try {
+    await backend.run(conn, ROLLBACK, undefined, { signal: NEVER_ABORTED, trace });
+  } catch (err) {
+    conn.poison(err);
+  }
+}
+
 /** Checks and runs statements; one per gateway, shared by every session. */
 export class StatementRunner {
   constructor(
@@ -88,6 +140,8 @@ export class StatementRunner {
     private readonly classify: (sql: string) => StatementInfo,
     /** A new row batch encoder for each streamed result (the wire's, injected by the server). */
     private readonly newRowBatch: () => RowBatchEncoder,
+    /** A new row collector for each batch step's rows (the wire's, injected by the server). */
+    private readonly collectRows: () => RowBatchEncoder,
   ) {}
 
   /** Validates a statement for `place`; throws a {@link GatewayError} naming what is wrong. */
@@ -129,6 +183,61 @@ export class StatementRunner {
       batcher.discard();
       throw batcher.failure ?? err;
     }
+  }
+
+  /**
+   * Runs a batch step on `conn`: a result-producing statement's columns and every row (collected
+   * by a {@link RowBatchEncoder} from `collectRows`, within `limits`), or the totals of a statement
+   * without rows.
+   */
+  async runStep(
+    backend: Backend,
+    conn: DbConnection,
+    stmt: CheckedStatement,
+    limits: BatchLimits,
+    ctx: StatementContext,
+  ): Promise<
+    | { kind: 'rows'; columns: readonly ResultColumn[]; rows: unknown[]; totals: QueryTotals }
+    | { kind: 'executed'; totals: ExecuteTotals }
+  > {
+    let columns: readonly ResultColumn[] | undefined;
+    const rows: unknown[] = [];
+    const sink: ResultSink = {
+      columns: (c) => {
+        columns = c;
+      },
+      rows: (batch) => {
+        rows.push(batch);
+        return true;
+      },
+      onceDrain: () => {},
+    };
+    const batcher = new ResultBatcher(conn, sink, this.collectRows(), limits, (err) =>
+      backend.abortStatement(conn, err),
+    );
+    let outcome: Awaited<ReturnType<Backend['run']>>;
+    try {
+      outcome = await backend.run(conn, stmt, batcher, ctx);
+    } catch (err) {
+      batcher.discard();
+      throw batcher.failure ?? err;
+    }
+    if (columns === undefined)
+      return { kind: 'executed', totals: headerTotals(outcome.header as OkHeader | undefined, backend.name) };
+    batcher.finish();
+    ctx.trace?.streamed(backend, outcome.rowCount, batcher.bytes);
+    return {
+      kind: 'rows',
+      columns,
+      rows,
+      totals: {
+        rowCount: outcome.rowCount,
+        warningCount: outcome.header?.warningStatus ?? 0,
+        backend: backend.name,
+        backendRole: backend.role,
+        bytes: batcher.bytes,
+      },
+    };
   }
 
   /** Runs a statement without rows on `conn` and returns its OK packet's totals. */

@@ -22,7 +22,14 @@ import type {
   TransactionCommand,
   TransactionEvents,
 } from './commands.js';
-import { consistencyTokenOf, endLease, type OkHeader, type StatementRunner } from './statement-runner.js';
+import {
+  consistencyTokenOf,
+  endLease,
+  type OkHeader,
+  rollbackOn,
+  type StatementRunner,
+  startTransaction,
+} from './statement-runner.js';
 
 /** Transaction state; see the module comment for the transitions. */
 export type TransactionState = 'awaitingBegin' | 'beginning' | 'open' | 'finishing' | 'ended';
@@ -49,12 +56,6 @@ export interface TransactionSettings {
 export interface TransactionObserver {
   ended(session: TransactionSession, outcome: 'committed' | 'rolledBack' | 'aborted'): void;
 }
-
-/** The rollback statement, sent whatever the call's state. */
-const ROLLBACK = { sql: 'ROLLBACK', params: [] } as const;
-
-/** A signal that never fires (statements that must run even after the caller left). */
-const NEVER_ABORTED = new AbortController().signal;
 
 /** Requests queued beyond this pause reading from the client. */
 const MAX_QUEUED = 256;
@@ -267,7 +268,6 @@ export class TransactionSession {
 
   private async begin(id: string, begin: BeginCommand): Promise<void> {
     this.transition('beginning');
-    const isolation = begin.isolationLevel;
     if (begin.idleTimeoutMs > 0) {
       this.idleTimeoutMs = Math.min(begin.idleTimeoutMs, this.settings.maxIdleTimeoutMs);
     }
@@ -288,16 +288,7 @@ export class TransactionSession {
     if (this.ctx.signal.aborted) return this.finish(GatewayError.from(this.ctx.signal.reason));
     const conn = lease.resource;
     try {
-      if (isolation) {
-        await this.backend.run(
-          conn,
-          { sql: `SET TRANSACTION ISOLATION LEVEL ${isolation}`, params: [] },
-          undefined,
-          this.ctx,
-        );
-      }
-      const start = begin.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION';
-      await this.backend.run(conn, { sql: start, params: [] }, undefined, this.ctx);
+      await startTransaction(this.backend, conn, begin.isolationLevel, begin.readOnly, this.ctx);
     } catch (err) {
       return this.finish(GatewayError.from(err));
     }
@@ -424,18 +415,7 @@ export class TransactionSession {
 
   /** Rolls back on the pinned connection; a connection that cannot roll back is poisoned (the server rolls back on disconnect). */
   private async rollbackConnection(): Promise<void> {
-    const lease = this.lease;
-    if (!lease || lease.resource.broken || !this.backend) return;
-    try {
-      // Not bound by the call's signal or deadline: the rollback must happen even when the
-      // caller has gone.
-      await this.backend.run(lease.resource, ROLLBACK, undefined, {
-        signal: NEVER_ABORTED,
-        trace: this.ctx.trace,
-      });
-    } catch (err) {
-      lease.resource.poison(err);
-    }
+    if (this.lease && this.backend) await rollbackOn(this.backend, this.lease.resource, this.ctx.trace);
   }
 
   /** Ends the lease and the state machine; false when that already happened. */

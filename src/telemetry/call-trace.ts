@@ -8,7 +8,7 @@ import type { GatewayError } from '../errors.js';
 import type { TraceLogFields } from './logger.js';
 
 /** The gateway RPCs, as `rpc.method` names them (`mysqlgateway.v1.Gateway/<method>`). */
-export type RpcMethod = 'Query' | 'Execute' | 'Transaction';
+export type RpcMethod = 'Query' | 'Execute' | 'Transaction' | 'Batch';
 
 /** What a statement span needs from the backend it runs on (a `Backend` fits). */
 export interface StatementTarget {
@@ -67,6 +67,8 @@ export interface CallTrace {
   retry(attempt: number, failed: StatementTarget, err: GatewayError): void;
   /** A result of `rows` rows and about `bytes` bytes was streamed to the client from `source`. */
   streamed(source: StatementTarget, rows: number, bytes: number): void;
+  /** The call is a Batch of `size` statements (`db.operation.batch.size`). */
+  batch(size: number): void;
   /** A Transaction stream ended with `outcome`. */
   transactionEnded(outcome: TransactionOutcome): void;
   /** Ends the call's span and records its duration; `err` undefined means OK. Idempotent. */
@@ -104,6 +106,7 @@ export const NOOP_CALL_TRACE: CallTrace = Object.freeze({
   poolAcquired: () => {},
   retry: () => {},
   streamed: () => {},
+  batch: () => {},
   transactionEnded: () => {},
   end: () => {},
   logFields: () => EMPTY,

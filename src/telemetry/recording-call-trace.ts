@@ -57,6 +57,7 @@ const SPAN_START_ATTRIBUTES: Record<RpcMethod, Attributes> = {
   Query: rpcStartAttributes('Query'),
   Execute: rpcStartAttributes('Execute'),
   Transaction: rpcStartAttributes('Transaction'),
+  Batch: rpcStartAttributes('Batch'),
 };
 
 function rpcStartAttributes(method: RpcMethod): Attributes {
@@ -295,6 +296,13 @@ export class RecordingCallTrace implements CallTrace {
     this.s.metrics.streamed(source, rows, bytes);
     this.rows += rows;
     this.bytes += bytes;
+  }
+
+  batch(size: number): void {
+    // The database conventions call an operation a batch from two statements on, named BATCH.
+    if (size >= 2 && this.span.isRecording()) {
+      this.span.setAttributes({ [ATTR.dbOperationBatchSize]: size, [ATTR.dbOperationName]: 'BATCH' });
+    }
   }
 
   transactionEnded(outcome: TransactionOutcome): void {

@@ -50,6 +50,8 @@ export const ATTR = {
   serverPort: ATTR_SERVER_PORT,
   // Database client (incubating).
   dbResponseReturnedRows: 'db.response.returned_rows',
+  /** Statements in a batch operation (set on a Batch call's span when it holds two or more). */
+  dbOperationBatchSize: 'db.operation.batch.size',
   dbPoolName: 'db.client.connection.pool.name',
   dbConnectionState: 'db.client.connection.state',
   // The gateway's own.

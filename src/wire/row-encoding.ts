@@ -471,3 +471,55 @@ export class RowBatchBuilder {
     return slab;
   }
 }
+
+/**
+ * Collects result rows as `Row` objects for a message proto-loader encodes (a Batch step's
+ * `StatementResult.rows`), counting each row's exact encoded size as {@link RowBatchBuilder} does.
+ */
+export class RowCollector {
+  #rows: Row[] = [];
+  #bytes = 0;
+
+  /** Rows collected since the last {@link take}. */
+  get count(): number {
+    return this.#rows.length;
+  }
+
+  /** Encoded bytes of those rows. */
+  get byteLength(): number {
+    return this.#bytes;
+  }
+
+  /** Appends one row; returns its encoded size in bytes (INTERNAL for a value it cannot encode). */
+  add(values: readonly WireValue[]): number {
+    const scratch = BUILDER_SCRATCH;
+    scratch.ensure(values.length);
+    let body: number;
+    try {
+      body = sizeRow(values, scratch, 0);
+    } catch (err) {
+      if (err !== UNHANDLED) throw err;
+      throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
+    } finally {
+      scratch.clear();
+    }
+    const size = 1 + varintSize(body) + body;
+    this.#rows.push({ values });
+    this.#bytes += size;
+    return size;
+  }
+
+  /** The rows collected so far; the collector starts afresh. */
+  take(): Row[] {
+    const rows = this.#rows;
+    this.#rows = [];
+    this.#bytes = 0;
+    return rows;
+  }
+
+  /** Drops the rows collected since the last {@link take}. */
+  discard(): void {
+    this.#rows = [];
+    this.#bytes = 0;
+  }
+}

@@ -34,6 +34,9 @@ test('without file or environment, every top-level key has its documented defaul
         maxBatchBytes: 1024 * 1024,
         maxRowsPerQuery: 0,
         maxBytesPerQuery: 0,
+        maxBatchSteps: 1000,
+        maxBatchResponseRows: 10_000,
+        maxBatchResponseBytes: 3 * 1024 * 1024,
       },
       transactions: { idleTimeoutMs: 30_000, maxIdleTimeoutMs: 300_000, maxLifetimeMs: 600_000 },
       telemetry: {
