@@ -82,7 +82,9 @@ export class ServerReflection {
 
   /** Registers the v1 and v1alpha reflection services on `server`. */
   addToServer(server: Server): void {
-    const definitions = loadFileDescriptorSetFromBuffer(Buffer.from(this.set.bytes), {
+    // Only the reflection files: building protobufjs types for the whole set costs 4x as long.
+    const files = REFLECTION_SERVICES.map((name) => this.set.symbol(name)?.file as DescriptorFile);
+    const definitions = loadFileDescriptorSetFromBuffer(Buffer.from(this.set.encodeSubset(files)), {
       keepCase: true,
       longs: Number,
       enums: String,

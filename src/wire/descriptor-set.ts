@@ -59,6 +59,13 @@ function readFields(buf: Uint8Array): WireField[] {
   return out;
 }
 
+function encodeVarint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  out.push(n);
+  return out;
+}
+
 const text = new TextDecoder('utf-8', { fatal: true });
 
 function bytesOf(fields: WireField[], no: number): Uint8Array[] {
@@ -166,6 +173,20 @@ export class DescriptorSet {
     };
     visit(file);
     return out;
+  }
+
+  /** A serialized FileDescriptorSet of `files` and their imports (e.g. to load just a few with proto-loader). */
+  encodeSubset(files: readonly DescriptorFile[]): Uint8Array {
+    const parts: Uint8Array[] = [];
+    const seen = new Set<string>();
+    for (const file of files)
+      for (const f of this.withDependencies(file)) {
+        if (seen.has(f.name)) continue;
+        seen.add(f.name);
+        // FileDescriptorSet.file is field 1, length-delimited: tag 0x0a, varint length, bytes.
+        parts.push(Uint8Array.of(0x0a, ...encodeVarint(f.bytes.length)), f.bytes);
+      }
+    return Buffer.concat(parts);
   }
 
   private addFile(bytes: Uint8Array): void {

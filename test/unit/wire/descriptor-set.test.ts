@@ -102,3 +102,15 @@ test('a set missing an import, holding a file twice, or cut short is refused', (
 test('a missing set file names the build step', (t) => {
   t.throws(() => DescriptorSet.load('/nonexistent/descriptor-set.binpb'), { message: /make build/ });
 });
+
+test('a subset re-encodes the files asked for and their imports, each once', (t) => {
+  const gateway = set.file('mysqlgateway/v1/gateway.proto');
+  const struct = set.file('google/protobuf/struct.proto');
+  if (!gateway || !struct) return t.fail('files missing');
+  const subset = new DescriptorSet(set.encodeSubset([gateway, struct]));
+  t.deepEqual(
+    ['mysqlgateway/v1/gateway.proto', 'google/protobuf/struct.proto'].map((n) => subset.file(n)?.bytes),
+    [gateway.bytes, struct.bytes],
+  );
+  t.deepEqual(subset.services, ['mysqlgateway.v1.Gateway']);
+});
