@@ -13,6 +13,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY proto ./proto
 COPY src ./src
+# The descriptor set server reflection serves (dist/src/wire/descriptor-set.binpb), built by buf.
+COPY buf.yaml ./
+COPY scripts/build-descriptors.sh ./scripts/
 # tsconfig also includes test/ and bench/; they are not copied, so only dist/src is built.
 RUN npm run build
 

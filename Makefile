@@ -18,8 +18,9 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 install: $(NODE_MODULES_STAMP) ## install dependencies (npm ci) when package-lock.json changed
 
-build: install ## compile TypeScript to dist/
+build: install ## compile TypeScript to dist/, and the descriptor set server reflection serves
 	npx tsc -p tsconfig.json
+	bash scripts/build-descriptors.sh dist/src/wire/descriptor-set.binpb
 
 typecheck: install ## type check without emitting
 	npx tsc -p tsconfig.json --noEmit

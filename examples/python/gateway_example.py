@@ -3,8 +3,10 @@
 
     python3 examples/python/gateway_example.py [HOST:PORT]
 
-Generates the stubs with grpc_tools (Debian: python3-grpcio, python3-grpc-tools) into a
-temporary folder, then runs an Execute, a Query and a Transaction, checking each answer.
+Generates the stubs for every .proto of the contract (gateway.proto and admin.proto) with
+grpc_tools (Debian: python3-grpcio, python3-grpc-tools) into a temporary folder, then runs an
+Execute, a Query and a Transaction, checking each answer, and Admin.GetStatus (with
+authentication on, the token's principal needs `admin: true` for that one).
 Exits non-zero with a message when anything is not as expected.
 """
 import os
@@ -19,10 +21,10 @@ PROTO_ROOT = os.path.join(HERE, "..", "..", "proto")
 
 def generate_stubs(out_dir):
     from grpc_tools import protoc  # noqa: F401  (fails early with a clear ImportError)
+    protos = sorted(os.path.join(d, f) for d, _, files in os.walk(PROTO_ROOT) for f in files if f.endswith(".proto"))
     cmd = [
         sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}",
-        f"--python_out={out_dir}", f"--grpc_python_out={out_dir}",
-        os.path.join(PROTO_ROOT, "mysqlgateway", "v1", "gateway.proto"),
+        f"--python_out={out_dir}", f"--grpc_python_out={out_dir}", *protos,
     ]
     subprocess.run(cmd, check=True)
     sys.path.insert(0, out_dir)
@@ -33,6 +35,7 @@ def main():
     with tempfile.TemporaryDirectory() as out_dir:
         generate_stubs(out_dir)
         import grpc
+        from mysqlgateway.v1 import admin_pb2, admin_pb2_grpc
         from mysqlgateway.v1 import gateway_pb2 as pb
         from mysqlgateway.v1 import gateway_pb2_grpc as rpc
 
@@ -104,6 +107,16 @@ def main():
             assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err
             assert trailers.get("mysql-errno") == "1064", trailers
             print(f"error: {err.code().name} errno={trailers.get('mysql-errno')} reason={trailers.get('gateway-reason')}")
+
+        # Admin.GetStatus: every cluster with its backends; lag_ms counts only when lag_known.
+        status = admin_pb2_grpc.AdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), metadata=md)
+        assert status.clusters and status.clusters[0].backends, status
+        for cluster in status.clusters:
+            backends = ", ".join(
+                f"{b.name} {b.role} {admin_pb2.BackendHealthState.Name(b.state)}"
+                + (f" lag {b.lag_ms} ms" if b.lag_known else "")
+                for b in cluster.backends)
+            print(f"status: {cluster.name} serving={cluster.serving}: {backends}")
         print("python example: OK")
 
 

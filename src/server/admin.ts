@@ -40,13 +40,15 @@ function encodePool(p: PoolStatus): Encoded<PoolStatus> {
   };
 }
 
-function encodeBackend(b: BackendStatus): Encoded<BackendStatus> {
+function encodeBackend(b: BackendStatus): Encoded<BackendStatus> & { lag_known: boolean } {
   return {
     name: b.name,
     role: b.role,
     state: STATE_ENUM[b.state],
-    // `optional` in the proto: left unset when unknown.
+    // Set whenever known, 0 included: proto-loader then writes it, so clients generated from the
+    // earlier `optional uint64 lag_ms` still see it present exactly when known.
     lag_ms: b.lag_ms === null ? undefined : String(b.lag_ms),
+    lag_known: b.lag_ms !== null,
     ping_us: String(b.ping_us ?? 0),
     last_error: b.last_error ?? '',
     read_only: b.read_only ?? false,

@@ -3,15 +3,16 @@
  * cluster) and server reflection, on one port. Owns the grpc-js Server; {@link close} drains it.
  */
 import { type ChannelOptions, Server, ServerCredentials } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import { Code, GatewayError } from '../errors.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { getStatusHandler } from './admin.js';
 import { batchHandler } from './batch.js';
 import { executeHandler } from './execute.js';
-import { gatewayPackageDefinition, gatewayServices } from '../wire/proto.js';
+import { DescriptorSet } from '../wire/descriptor-set.js';
+import { gatewayServices } from '../wire/proto.js';
 import { queryHandler } from './query.js';
+import { ServerReflection } from './reflection.js';
 import { transactionHandler } from './transaction.js';
 
 /** Waits for `p`, at most `ms`. */
@@ -25,6 +26,12 @@ function withinMs(p: Promise<void>, ms: number): Promise<void> {
 
 /** The fully-qualified name of the Gateway service, also its health-check service name. */
 export const GATEWAY_SERVICE = 'mysqlgateway.v1.Gateway';
+
+/** The fully-qualified name of the Admin service. */
+export const ADMIN_SERVICE = 'mysqlgateway.v1.Admin';
+
+/** The standard health service (grpc-health-check's). */
+const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 /** The health-check service name of a cluster. */
 export function clusterHealthName(cluster: string): string {
@@ -83,7 +90,9 @@ export class GatewayServer {
       statuses[clusterHealthName(c.name)] = c.serving ? 'SERVING' : 'NOT_SERVING';
     const health = new HealthImplementation(statuses);
     health.addToServer(server);
-    new ReflectionService(gatewayPackageDefinition()).addToServer(server);
+    new ServerReflection(DescriptorSet.load(), [GATEWAY_SERVICE, ADMIN_SERVICE, HEALTH_SERVICE]).addToServer(
+      server,
+    );
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(
         `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`,

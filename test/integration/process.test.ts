@@ -1,6 +1,6 @@
 /**
- * The real command: a client in another language (Python, stubs generated from the .proto)
- * calls Query, Execute and Transaction; the CLI options; graceful shutdown on SIGTERM.
+ * The real command: a client in another language (Python, stubs generated from every .proto)
+ * calls Query, Execute, Transaction and Admin.GetStatus; the CLI options; graceful shutdown on SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ test.serial('a Python client with generated stubs runs a query, an execute and a
   const token = newToken();
   const gw = await startProcess(
     writeSandboxConfig({
-      auth: { enabled: true, principals: { python: { tokenSha256: [hashToken(token)] } } },
+      auth: { enabled: true, principals: { python: { tokenSha256: [hashToken(token)], admin: true } } },
     }),
   );
   t.teardown(() => {
@@ -35,6 +35,11 @@ test.serial('a Python client with generated stubs runs a query, an execute and a
   t.is(result.code, 0, result.out);
   t.regex(result.out, /python example: OK/);
   t.regex(result.out, /transaction: b:begun i:executed q:metadata q:rows q:done c:committed/);
+  // Admin stubs too: the sandbox cluster, its primary first (it just served the writes), then the replicas.
+  t.regex(
+    result.out,
+    /status: default serving=True: \S+ primary BACKEND_HEALTH_STATE_HEALTHY, \S+ replica BACKEND_HEALTH_STATE_\w+/,
+  );
   gw.child.kill('SIGTERM');
   t.is(await gw.exited, 0);
 });

@@ -93,6 +93,8 @@ test.serial('Admin.GetStatus shows every backend with its role, state and pool',
   t.is(c.backends[0].read_only, false);
   t.is(c.backends[1].read_only, true);
   t.is(c.backends[1].lag_ms, '0');
+  t.is(c.backends[1].lag_known, true);
+  t.is(c.backends[0].lag_known ?? false, false, 'no lag for the primary');
   t.true(Number(c.backends[0].pool.total) >= 1);
 });
 

@@ -259,7 +259,8 @@ test.serial('/status.json has the proto fields and the snapshot Admin.GetStatus 
     );
     for (const [j, b] of c.backends.entries()) {
       const gb = g.backends[j];
-      t.deepEqual(Object.keys(b).sort(), protoFields('BackendStatus'));
+      // lag_known is the proto's presence flag for lag_ms; the JSON says the same with null.
+      t.deepEqual(Object.keys(b).concat('lag_known').sort(), protoFields('BackendStatus'));
       t.deepEqual(Object.keys(b.pool).sort(), protoFields('PoolStatus'));
       // The proto leaves zeros, false and '' off the wire; null in the JSON is the proto's default.
       t.is(b.read_only ?? false, gb.read_only ?? false);
@@ -267,6 +268,7 @@ test.serial('/status.json has the proto fields and the snapshot Admin.GetStatus 
       t.is(b.in_flight, gb.in_flight ?? 0);
       t.is(b.last_error ?? '', gb.last_error ?? '');
       t.is(b.lag_ms === null ? undefined : String(b.lag_ms), gb.lag_ms);
+      t.is(b.lag_ms !== null, gb.lag_known ?? false);
       // Nothing runs meanwhile: every pool figure is the same in both.
       for (const k of protoFields('PoolStatus')) {
         t.is(String(b.pool[k as keyof typeof b.pool]), String(gb.pool[k] ?? 0), `${b.name} pool.${k}`);

@@ -1,6 +1,7 @@
 /** GetStatus's encoding of the status snapshot: enum names, uint64 as strings, unknowns as proto defaults. */
 import test from 'ava';
 import { encodeGetStatusResponse } from '../../../src/server/admin.js';
+import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
 import type { BackendStatus, GatewayStatus, PoolStatus } from '../../../src/status/gateway-status.js';
 
 const pool: PoolStatus = {
@@ -71,6 +72,7 @@ test('states, 64-bit figures and unknown values', (t) => {
     role: 'replica',
     state: 'BACKEND_HEALTH_STATE_HEALTHY',
     lag_ms: '2000',
+    lag_known: true,
     ping_us: '450',
     last_error: '',
     read_only: true,
@@ -91,6 +93,30 @@ test('states, 64-bit figures and unknown values', (t) => {
       max: 8,
     },
   });
-  t.is(c?.backends[1]?.lag_ms, undefined, 'optional lag_ms is left unset when unknown');
+  t.like(c?.backends[1], { lag_ms: undefined, lag_known: false }, 'lag_ms is left unset when unknown');
   t.like(c?.backends[2], { ping_us: '0', read_only: false, last_error: 'boom' });
+});
+
+test('a known lag of 0 is on the wire, an unknown one is not (presence for `optional lag_ms` clients)', (t) => {
+  const method = (
+    gatewayPackageDefinition()['mysqlgateway.v1.Admin'] as unknown as Record<
+      string,
+      { responseSerialize(m: unknown): Buffer; responseDeserialize(b: Buffer): unknown }
+    >
+  ).GetStatus;
+  if (!method) return t.fail('no GetStatus');
+  const status: GatewayStatus = {
+    clusters: [{ name: 'c', serving: true, backends: [backend({ lag_ms: 0 }), backend({ lag_ms: null })] }],
+    active_transactions: 0,
+    uptime_ms: 1,
+  };
+  // The loader options have defaults off: a field is in the decoded object only if it was on the wire.
+  const decoded = method.responseDeserialize(method.responseSerialize(encodeGetStatusResponse(status))) as {
+    clusters: { backends: Record<string, unknown>[] }[];
+  };
+  const [known, unknown] = decoded.clusters[0]?.backends ?? [];
+  t.like(known, { lag_ms: '0', lag_known: true });
+  t.true(known !== undefined && 'lag_ms' in known, 'lag_ms 0 sent explicitly');
+  t.false(unknown === undefined || 'lag_ms' in unknown, 'no lag_ms when unknown');
+  t.is(unknown?.lag_known ?? false, false);
 });
