@@ -1,4 +1,5 @@
 /** Renders benchmark rows as markdown (figures, ratios against direct, targets) and an SVG plot. */
+import { BATCH_INSERT_SCENARIO, BATCH_SELECT_SCENARIO } from './batch.js';
 
 /** One measurement. */
 export interface Row {
@@ -105,7 +106,39 @@ const TARGETS: Target[] = [
     met: (v) => v === 0,
     fmt: (v) => String(v),
   },
+  ...batchTargets(BATCH_SELECT_SCENARIO, 'batch of 100 point selects'),
+  ...batchTargets(BATCH_INSERT_SCENARIO, 'batch of 100 inserts in a transaction'),
 ];
+
+/** Issue 12's targets for a Batch scenario: statements/s and CPU per statement against direct. */
+function batchTargets(scenario: string, what: string): Target[] {
+  return [
+    {
+      what: `${what}: statements/s, gateway / direct`,
+      goal: '>= 0.9',
+      measured: (rows) => {
+        const p = pair(rows, scenario);
+        return p.gateway?.throughput && p.direct?.throughput
+          ? p.gateway.throughput / p.direct.throughput
+          : undefined;
+      },
+      met: (v) => v >= 0.9,
+      fmt: (v) => v.toFixed(2),
+    },
+    {
+      what: `${what}: gateway CPU per statement / direct CPU per statement`,
+      goal: '<= 1.5',
+      measured: (rows) => {
+        const p = pair(rows, scenario);
+        return p.gateway?.cpuUsPerOp && p.direct?.cpuUsPerOp
+          ? p.gateway.cpuUsPerOp / p.direct.cpuUsPerOp
+          : undefined;
+      },
+      met: (v) => v <= 1.5,
+      fmt: (v) => v.toFixed(2),
+    },
+  ];
+}
 
 function svgPlot(rows: readonly Row[]): string {
   const series = (side: 'direct' | 'gateway', key: 'p50Us' | 'p99Us') =>
@@ -160,6 +193,9 @@ export function renderReport(
     'Every closed-loop measurement (direct, pipelined) runs 1 s unmeasured first, as h2load does (`--warm-up-time=1`).',
     "In (c) the gateway's rows are read by the project's TS client (`mysql-grpc-gateway/client`), each decoded to JS",
     "values as direct's stream yields row objects; the second gateway row is a generic grpc-js + proto-loader client.",
+    'In (e) throughput is statements/s and CPU is per statement (100 per call); p50/p99 are per call, and the note has',
+    'the per-call figures. Direct pipelines the same 100 statements on one connection (Promise.all), BEGIN/COMMIT',
+    'around the inserts; the gateway side is the TS client calling Batch.',
     '',
     '| scenario | side | throughput (/s) | p50 (us) | p99 (us) | CPU per op (us) | gateway / direct | note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',

@@ -7,6 +7,8 @@
  *   (b) point selects pipelined over one read-only Transaction stream vs one mysql2 connection
  *   (c) streaming 1,000,000 rows vs mysql2 query().stream(), with the gateway's peak RSS
  *   (d) fan-in: 2,000 concurrent short transactions through a pool of 64 vs one connection each
+ *   (e) Batch: 100 point selects, and 100 inserts in a transaction, per call vs the same 100
+ *       statements pipelined on one mysql2 connection (bench/batch.ts)
  *
  * Environment: BENCH_SECONDS (per measurement, default 5), BENCH_NOTE (how the machine was, e.g.
  * "shared with other test runs", printed in the results), SANDBOX_* as for the tests.
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import mysqlCore from 'mysql2';
 import mysql from 'mysql2/promise';
 import { GatewayClient } from '../src/client/index.js';
+import { batchScenarios, prepareBatchTable } from './batch.js';
 import { ensureSandbox, sandbox } from '../test/helpers/sandbox.js';
 import {
   type AnyMessage,
@@ -76,6 +79,7 @@ async function prepareData(): Promise<void> {
       `INSERT INTO sbtest_stream SELECT seq, seq % 1000, REPEAT(CHAR(97 + seq % 26), 120), REPEAT('p', 60) FROM seq_1_to_${STREAM_ROWS}`,
     );
   }
+  await prepareBatchTable(conn);
   await conn.end();
 }
 
@@ -479,6 +483,14 @@ async function main(): Promise<void> {
     await unary(gw, dir, bare);
     await pipelined(gw);
     await fanIn(gw);
+    await batchScenarios(gw, {
+      seconds: SECONDS,
+      warmUpSeconds: WARM_UP_SECONDS,
+      pointSql: POINT_SQL,
+      randomId,
+      connect: () => mysql.createConnection(directOptions()),
+      record,
+    });
   } finally {
     await Promise.all([gw.stop(), bare.stop()]);
   }

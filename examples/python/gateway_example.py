@@ -5,7 +5,7 @@
 
 Generates the stubs for every .proto of the contract (gateway.proto and admin.proto) with
 grpc_tools (Debian: python3-grpcio, python3-grpc-tools) into a temporary folder, then runs an
-Execute, a Query and a Transaction, checking each answer, and Admin.GetStatus (with
+Execute, a Query, a Transaction and a Batch, checking each answer, and Admin.GetStatus (with
 authentication on, the token's principal needs `admin: true` for that one).
 Exits non-zero with a message when anything is not as expected.
 """
@@ -97,6 +97,43 @@ def main():
                 assert resp.rows.rows[0].values[0].int64_value == 2, resp
         assert ("b", "begun") in seen and ("i", "executed") in seen and ("c", "committed") in seen, seen
         print(f"transaction: {' '.join(f'{r}:{k}' for r, k in seen)}")
+
+        # Batch: six steps in one call, on one connection, in one transaction. Step 1 fails
+        # on the duplicate key; step 2 names error(1) in its condition, so it runs and *handles*
+        # that failure (a catch block): the unconditioned step 3 still runs and the batch commits.
+        # `and`, `or` and `not` are Python keywords: set those fields with **{...}.
+        def stmt(sql, *params):
+            return pb.Statement(sql=sql, params=list(params))
+
+        def cond(**kind):
+            return pb.BatchCondition(**kind)
+
+        def cond_list(*conditions):
+            return pb.BatchConditionList(conditions=list(conditions))
+
+        two = pb.Value(uint64_value=2)
+        batch = stub.Batch(pb.BatchRequest(
+            transaction=pb.BeginRequest(isolation_level=pb.ISOLATION_LEVEL_READ_COMMITTED),
+            steps=[
+                pb.BatchStep(statement=stmt(f"INSERT INTO {table} (id, note) VALUES (?, 'batch')", two)),
+                pb.BatchStep(statement=stmt(f"INSERT INTO {table} (id, note) VALUES (?, 'again')", two)),
+                pb.BatchStep(statement=stmt(f"UPDATE {table} SET note = 'handled' WHERE id = ?", two),
+                             condition=cond(error=1)),
+                pb.BatchStep(statement=stmt(f"SELECT note, CONNECTION_ID() FROM {table} WHERE id = ?", two)),
+                pb.BatchStep(statement=stmt("SELECT CONNECTION_ID()"),
+                             condition=cond(**{"and": cond_list(cond(ok=3), cond(**{"not": cond(error=0)}))})),
+                pb.BatchStep(statement=stmt(f"DELETE FROM {table}"),
+                             condition=cond(**{"or": cond_list(cond(error=0), cond(error=2))})),
+            ],
+        ), metadata=md)
+        kinds = [r.WhichOneof("outcome") for r in batch.results]
+        assert kinds == ["executed", "error", "executed", "result", "result", "skipped"], batch
+        assert batch.results[1].error.mysql_errno == 1062, batch.results[1]
+        assert batch.committed, batch
+        selected = batch.results[3].result.rows[0].values
+        assert selected[0].string_value == "handled", selected
+        assert selected[1] == batch.results[4].result.rows[0].values[0], "one connection for every step"
+        print(f"batch: {' '.join(kinds)} committed={batch.committed}")
 
         stub.Execute(pb.ExecuteRequest(sql=f"DROP TABLE {table}"), metadata=md)
         try:

@@ -37,6 +37,8 @@ export interface GatewayClientErrorInit {
   readonly transactionRolledBack?: boolean;
   /** The error ended a transaction after its commit request had been sent. @default false */
   readonly commitAttempted?: boolean;
+  /** The batch step (0-based) whose in-band error this is. */
+  readonly batchStep?: number | undefined;
   /** The call's trailing metadata, when a status ended it. */
   readonly metadata?: Metadata | undefined;
   /** What caused it (the grpc-js error, an AbortSignal's reason ...). */
@@ -78,6 +80,8 @@ export class GatewayClientError extends Error {
    * have happened, so {@link withRetry} never retries such an error.
    */
   readonly commitAttempted: boolean;
+  /** The batch step (0-based) whose in-band error this is; undefined outside a batch's results. */
+  readonly batchStep: number | undefined;
   /** Trailing metadata of the call, when a status ended it. */
   readonly metadata: Metadata | undefined;
 
@@ -92,6 +96,7 @@ export class GatewayClientError extends Error {
     this.details = details;
     this.transactionRolledBack = init.transactionRolledBack ?? false;
     this.commitAttempted = init.commitAttempted ?? false;
+    this.batchStep = init.batchStep;
     this.metadata = init.metadata;
   }
 
@@ -119,9 +124,10 @@ export class GatewayClientError extends Error {
     return new GatewayClientError(StatusCode.UNKNOWN, message, { reason: 'CLIENT_ERROR', cause: err });
   }
 
-  /** The error answering one request of a Transaction stream. */
-  static fromStatementError(e: StatementErrorMessage): GatewayClientError {
+  /** The error answering one request of a Transaction stream, or (with `batchStep`) one step of a Batch. */
+  static fromStatementError(e: StatementErrorMessage, batchStep?: number): GatewayClientError {
     return new GatewayClientError(e.code ?? StatusCode.UNKNOWN, e.message ?? '', {
+      batchStep,
       reason: e.reason,
       mysqlErrno: e.mysql_errno ? e.mysql_errno : undefined,
       sqlState: e.sql_state || undefined,
@@ -138,6 +144,7 @@ export class GatewayClientError extends Error {
       sqlState: this.sqlState,
       transactionRolledBack: this.transactionRolledBack,
       commitAttempted: true,
+      batchStep: this.batchStep,
       metadata: this.metadata,
       cause: this,
     });

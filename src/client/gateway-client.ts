@@ -4,15 +4,20 @@
  */
 import {
   type ClientReadableStream,
+  type ClientUnaryCall,
   credentials as grpcCredentials,
   type Interceptor,
   InterceptingCall,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { type BatchResult, type BatchStep, decodeBatchResponse, encodeBatchSteps } from './batch.js';
 import { abortedBySignal, GatewayClientError, StatusCode } from './errors.js';
 import { decodeExecute, type ExecuteResult, type QueryResponseIn } from './messages.js';
 import {
+  type BatchOptions,
+  batchRequestFields,
   beginFields,
+  type CallOptions,
   type CompiledClientOptions,
   checkCallOptions,
   compileClientOptions,
@@ -32,7 +37,7 @@ import {
   type RowObject,
 } from './query-result.js';
 import { withRetry } from './retry.js';
-import { type GatewayStub, gatewayStubClass } from './stub.js';
+import { type GatewayStub, gatewayStubClass, type StubCallOptions } from './stub.js';
 import { runTransactionAttempt, type Transaction, type TransactionResult } from './transaction.js';
 import { TransactionStream } from './transaction-stream.js';
 import { encodeParams, type SqlParam } from './values.js';
@@ -160,30 +165,42 @@ export class GatewayClient {
 
   /** Runs one statement that returns no rows (the Execute RPC: autocommit, on the primary). */
   execute(sql: string, params?: readonly SqlParam[], opts: ExecuteOptions = {}): Promise<ExecuteResult> {
-    return new Promise((resolve, reject) => {
-      const signal = opts.signal;
-      let request: Parameters<GatewayStub['Execute']>[0];
-      try {
-        this.#checkOpen();
+    return this.#unary(
+      opts,
+      () => {
         checkCallOptions(opts, 'execute');
-        request = { cluster: opts.cluster ?? this.#options.cluster, sql, params: encodeParams(params) };
-        if (signal?.aborted) throw abortedBySignal(signal);
-      } catch (err) {
-        return reject(GatewayClientError.from(err));
-      }
-      let abortError: GatewayClientError | undefined;
-      const onAbort = () => {
-        abortError = abortedBySignal(signal as AbortSignal);
-        call.cancel();
-      };
-      const call = this.#stub.Execute(request, { deadline: this.#deadline(opts.deadlineMs) }, (err, res) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (abortError) reject(abortError);
-        else if (err) reject(GatewayClientError.from(err));
-        else resolve(decodeExecute(res ?? {}));
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+        return { cluster: opts.cluster ?? this.#options.cluster, sql, params: encodeParams(params) };
+      },
+      (req, options, callback) => this.#stub.Execute(req, options, callback),
+      (res) => decodeExecute(res ?? {}),
+    );
+  }
+
+  /**
+   * Runs many statements in one call (the Batch RPC), in order, on one connection of the
+   * gateway; with `transaction`, all in one transaction that commits when every failed step is
+   * handled. Step failures are answered in the result (`kind: 'error'`); call
+   * {@link BatchResult.throwOnError} to throw the first unhandled one. The call itself rejects
+   * only for call-level problems (options, unknown cluster, permission, limits, an invalid
+   * condition, deadline). Every row comes back in the one response: use {@link query} for large
+   * results.
+   */
+  batch(steps: readonly BatchStep[], opts?: BatchOptions & { rowMode?: 'array' }): Promise<BatchResult<Row>>;
+  batch(
+    steps: readonly BatchStep[],
+    opts: BatchOptions & { rowMode: 'object' },
+  ): Promise<BatchResult<RowObject>>;
+  batch(steps: readonly BatchStep[], opts: BatchOptions = {}): Promise<BatchResult<Row | RowObject>> {
+    return this.#unary(
+      opts,
+      () => ({
+        ...batchRequestFields(opts),
+        cluster: opts.cluster ?? this.#options.cluster,
+        steps: encodeBatchSteps(steps),
+      }),
+      (req, options, callback) => this.#stub.Batch(req, options, callback),
+      (res) => decodeBatchResponse(res ?? {}, steps, opts.rowMode),
+    );
   }
 
   /**
@@ -235,6 +252,49 @@ export class GatewayClient {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#stub.close();
+  }
+
+  /**
+   * One unary call: `build` the request (its throws reject), send it with the call's deadline,
+   * cancel it when `opts.signal` aborts, `decode` the answer (its throws reject).
+   */
+  #unary<Req, Res, Out>(
+    opts: CallOptions,
+    build: () => Req,
+    invoke: (
+      req: Req,
+      options: StubCallOptions,
+      callback: (err: ServiceError | null, res?: Res) => void,
+    ) => ClientUnaryCall,
+    decode: (res: Res | undefined) => Out,
+  ): Promise<Out> {
+    return new Promise((resolve, reject) => {
+      const signal = opts.signal;
+      let request: Req;
+      try {
+        this.#checkOpen();
+        request = build();
+        if (signal?.aborted) throw abortedBySignal(signal);
+      } catch (err) {
+        return reject(GatewayClientError.from(err));
+      }
+      let abortError: GatewayClientError | undefined;
+      const onAbort = () => {
+        abortError = abortedBySignal(signal as AbortSignal);
+        call.cancel();
+      };
+      const call = invoke(request, { deadline: this.#deadline(opts.deadlineMs) }, (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (abortError) return reject(abortError);
+        if (err) return reject(GatewayClientError.from(err));
+        try {
+          resolve(decode(res));
+        } catch (e) {
+          reject(GatewayClientError.from(e));
+        }
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   #query(

@@ -10,6 +10,17 @@
  * ```
  */
 export {
+  type BatchCondition,
+  type BatchExecuted,
+  BatchResult,
+  type BatchRows,
+  type BatchSkipped,
+  type BatchStep,
+  type BatchStepFailed,
+  type BatchStepResult,
+  Cond,
+} from './batch.js';
+export {
   GatewayClientError,
   type GatewayClientErrorInit,
   StatusCode,
@@ -19,6 +30,8 @@ export {
 export { GatewayClient, type GatewayClientState } from './gateway-client.js';
 export type { Column, ExecuteResult, QueryStats } from './messages.js';
 export type {
+  BatchOptions,
+  BatchTransactionOptions,
   CallOptions,
   ExecuteOptions,
   GatewayClientOptions,

@@ -95,6 +95,55 @@ export interface TransactionRequestOut {
   rollback?: Record<string, never>;
 }
 
+/** `BatchCondition` as sent: exactly one field set. */
+export type BatchConditionOut =
+  | { ok: number }
+  | { error: number }
+  | { not: BatchConditionOut }
+  | { and: { conditions: BatchConditionOut[] } }
+  | { or: { conditions: BatchConditionOut[] } };
+
+/** `BatchStep` as sent. */
+export interface BatchStepOut {
+  statement: { sql: string; params: WireValue[] };
+  condition?: BatchConditionOut;
+}
+
+/** `BatchRequest` as sent. */
+export interface BatchRequestOut {
+  cluster: string;
+  steps: BatchStepOut[];
+  transaction?: { isolation_level?: string; read_only?: boolean };
+  read_preference?: string;
+  max_staleness_ms?: number;
+  consistency_token?: string;
+}
+
+/** `StatementResult` as received. */
+export interface WireStatementResultIn {
+  readonly metadata?: { readonly columns?: readonly WireColumnIn[] };
+  readonly rows?: readonly WireRowIn[];
+  readonly stats?: WireStatsIn;
+}
+
+/** `BatchStepResult` as received (`outcome` names the member set). */
+export interface WireBatchStepResultIn {
+  readonly outcome?: string;
+  readonly executed?: WireExecuteIn;
+  readonly result?: WireStatementResultIn;
+  readonly error?: StatementErrorMessage;
+  readonly skipped?: object;
+}
+
+/** `BatchResponse` as received. */
+export interface BatchResponseIn {
+  readonly results?: readonly WireBatchStepResultIn[];
+  readonly committed?: boolean;
+  readonly consistency_token?: string;
+  readonly backend?: string;
+  readonly elapsed_us?: string;
+}
+
 /** One result column. */
 export interface Column {
   /** Name or alias in the result. */

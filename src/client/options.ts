@@ -105,6 +105,32 @@ export interface TransactionOptions {
   readonly retry?: RetryOptions;
 }
 
+/** The transaction of a batch (`BatchRequest.transaction`). */
+export interface BatchTransactionOptions {
+  /** `isolation_level`. @default the server's (REPEATABLE READ on InnoDB) */
+  readonly isolationLevel?: IsolationLevel;
+  /** `read_only`: START TRANSACTION READ ONLY; a read-only batch may be served by a replica. @default false */
+  readonly readOnly?: boolean;
+}
+
+/** Options of {@link GatewayClient.batch}. */
+export interface BatchOptions extends CallOptions {
+  /**
+   * Runs every step in ONE transaction (`true`: the server's isolation level, read-write), which
+   * commits when every failed step is handled and rolls back otherwise. @default none: each
+   * step autocommits
+   */
+  readonly transaction?: true | BatchTransactionOptions;
+  /** `read_preference` of a batch whose steps are all reads. @default the cluster's `defaultReadPreference` */
+  readonly readPreference?: ReadPreference;
+  /** `max_staleness_ms` of a read-only batch, ms. @default the cluster's `maxReplicaLagMs` */
+  readonly maxStalenessMs?: number;
+  /** `consistency_token` from an earlier write: a read-only batch sees that write. */
+  readonly consistencyToken?: string;
+  /** How the rows of result-producing steps are handed out (see {@link QueryOptions.rowMode}). @default 'array' */
+  readonly rowMode?: RowMode;
+}
+
 /** The client's options with defaults applied. */
 export interface CompiledClientOptions {
   readonly credentials: ChannelCredentials | undefined;
@@ -133,6 +159,15 @@ const QUERY_KEYS = [
   'rowMode',
 ];
 const TX_QUERY_KEYS = ['maxRowsPerBatch', 'rowMode'];
+const BATCH_KEYS = [
+  ...CALL_KEYS,
+  'transaction',
+  'readPreference',
+  'maxStalenessMs',
+  'consistencyToken',
+  'rowMode',
+];
+const BATCH_TX_KEYS = ['isolationLevel', 'readOnly'];
 const TX_KEYS = ['isolationLevel', 'readOnly', 'cluster', 'deadlineMs', 'idleTimeoutMs', 'signal', 'retry'];
 const ISOLATION_LEVELS: readonly string[] = [
   'READ_UNCOMMITTED',
@@ -174,11 +209,8 @@ export function queryRequestFields(opts: QueryOptions): {
   checkCallOptions(opts, 'query');
   checkRowMode(opts.rowMode);
   const out: ReturnType<typeof queryRequestFields> = {};
-  if (opts.readPreference !== undefined) {
-    if (!(READ_PREFERENCES as readonly string[]).includes(opts.readPreference))
-      throw invalidOption(`readPreference must be one of ${READ_PREFERENCES.join(', ')}`);
-    out.read_preference = `READ_PREFERENCE_${opts.readPreference}`;
-  }
+  const preference = readPreferenceField(opts.readPreference);
+  if (preference !== undefined) out.read_preference = preference;
   const staleness = uint32Option(opts.maxStalenessMs, 'maxStalenessMs');
   if (staleness !== undefined) out.max_staleness_ms = staleness;
   const token = stringOption(opts.consistencyToken, 'consistencyToken');
@@ -196,6 +228,59 @@ export function transactionQueryFields(opts: TransactionQueryOptions): { max_row
   return batch === undefined ? {} : { max_rows_per_batch: batch };
 }
 
+/** The BatchRequest fields set by {@link BatchOptions} besides `cluster` and `steps` (validated). */
+export function batchRequestFields(opts: BatchOptions): {
+  transaction?: { isolation_level?: string; read_only?: boolean };
+  read_preference?: string;
+  max_staleness_ms?: number;
+  consistency_token?: string;
+} {
+  checkKeys(opts, BATCH_KEYS, 'batch');
+  durationOption(opts.deadlineMs, 'deadlineMs');
+  stringOption(opts.cluster, 'cluster');
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw invalidOption('signal must be an AbortSignal');
+  checkRowMode(opts.rowMode);
+  const out: ReturnType<typeof batchRequestFields> = {};
+  const tx = opts.transaction;
+  if (tx !== undefined) {
+    if (tx !== true && (typeof tx !== 'object' || tx === null))
+      throw invalidOption('transaction must be true or { isolationLevel, readOnly }');
+    const fields: { isolation_level?: string; read_only?: boolean } = {};
+    if (tx !== true) {
+      checkKeys(tx, BATCH_TX_KEYS, 'batch transaction');
+      const level = isolationLevelField(tx.isolationLevel);
+      if (level !== undefined) fields.isolation_level = level;
+      if (tx.readOnly !== undefined) {
+        if (typeof tx.readOnly !== 'boolean') throw invalidOption('readOnly must be a boolean');
+        if (tx.readOnly) fields.read_only = true;
+      }
+    }
+    out.transaction = fields;
+  }
+  const preference = readPreferenceField(opts.readPreference);
+  if (preference !== undefined) out.read_preference = preference;
+  const staleness = uint32Option(opts.maxStalenessMs, 'maxStalenessMs');
+  if (staleness !== undefined) out.max_staleness_ms = staleness;
+  const token = stringOption(opts.consistencyToken, 'consistencyToken');
+  if (token) out.consistency_token = token;
+  return out;
+}
+
+function readPreferenceField(value: ReadPreference | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!READ_PREFERENCES.includes(value))
+    throw invalidOption(`readPreference must be one of ${READ_PREFERENCES.join(', ')}`);
+  return `READ_PREFERENCE_${value}`;
+}
+
+function isolationLevelField(value: IsolationLevel | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!ISOLATION_LEVELS.includes(value))
+    throw invalidOption(`isolationLevel must be one of ${ISOLATION_LEVELS.join(', ')}`);
+  return `ISOLATION_LEVEL_${value}`;
+}
+
 /** The `begin` message for {@link TransactionOptions} (validated). */
 export function beginFields(
   opts: TransactionOptions,
@@ -208,11 +293,8 @@ export function beginFields(
   const out: ReturnType<typeof beginFields> = {
     cluster: stringOption(opts.cluster, 'cluster') ?? defaultCluster,
   };
-  if (opts.isolationLevel !== undefined) {
-    if (!ISOLATION_LEVELS.includes(opts.isolationLevel))
-      throw invalidOption(`isolationLevel must be one of ${ISOLATION_LEVELS.join(', ')}`);
-    out.isolation_level = `ISOLATION_LEVEL_${opts.isolationLevel}`;
-  }
+  const level = isolationLevelField(opts.isolationLevel);
+  if (level !== undefined) out.isolation_level = level;
   if (opts.readOnly !== undefined) {
     if (typeof opts.readOnly !== 'boolean') throw invalidOption('readOnly must be a boolean');
     if (opts.readOnly) out.read_only = true;

@@ -289,37 +289,47 @@ export class QueryResult<R = Row> implements AsyncIterable<R> {
     const out: SqlValue[] = new Array(columns.length);
     for (let i = 0; i < columns.length; i++) out[i] = decodeValue(values[i]);
     if (this.#rowMode === 'array') return out as R;
-    const names = this.#objectNames(columns);
-    const obj: RowObject = {};
-    // defineProperty, so that a column named `__proto__` is a plain key, not the prototype.
-    for (let i = 0; i < names.length; i++)
-      Object.defineProperty(obj, names[i] as string, {
-        value: out[i],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    return obj as R;
+    return toRowObject(this.#objectNames(columns), out) as R;
   }
 
   #objectNames(columns: readonly Column[]): readonly string[] {
     if (this.#names) return this.#names;
-    const names = columns.map((c) => c.name);
-    const seen = new Set<string>();
-    for (const name of names) {
-      if (seen.has(name)) {
-        const err = invalidArgument(
-          'DUPLICATE_COLUMN_NAME',
-          `two columns are named '${name}': alias them, or use rowMode 'array'`,
-        );
-        this.#feed.reject(err);
-        throw err;
-      }
-      seen.add(name);
+    const duplicate = duplicateColumnName(columns);
+    if (duplicate !== undefined) {
+      const err = invalidArgument(
+        'DUPLICATE_COLUMN_NAME',
+        `two columns are named '${duplicate}': alias them, or use rowMode 'array'`,
+      );
+      this.#feed.reject(err);
+      throw err;
     }
-    this.#names = names;
-    return names;
+    this.#names = columns.map((c) => c.name);
+    return this.#names;
   }
+}
+
+/** The first column name that appears twice, if any (object rows need distinct names). */
+export function duplicateColumnName(columns: readonly Column[]): string | undefined {
+  const seen = new Set<string>();
+  for (const { name } of columns) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/** A decoded row keyed by column name (`names` distinct, see {@link duplicateColumnName}). */
+export function toRowObject(names: readonly string[], values: readonly SqlValue[]): RowObject {
+  const obj: RowObject = {};
+  // defineProperty, so that a column named `__proto__` is a plain key, not the prototype.
+  for (let i = 0; i < names.length; i++)
+    Object.defineProperty(obj, names[i] as string, {
+      value: values[i],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return obj;
 }
 
 function protocolError(message: string): GatewayClientError {

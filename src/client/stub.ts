@@ -16,6 +16,8 @@ import {
 import { loadSync, type MethodDefinition, type Options } from '@grpc/proto-loader';
 import { LOADER_OPTIONS } from '../wire/proto.js';
 import type {
+  BatchRequestOut,
+  BatchResponseIn,
   ExecuteRequestOut,
   QueryRequestOut,
   QueryResponseIn,
@@ -47,6 +49,11 @@ export interface GatewayStub extends GrpcClient {
     callback: (err: ServiceError | null, res?: WireExecuteIn) => void,
   ): ClientUnaryCall;
   Transaction(options: StubCallOptions): ClientDuplexStream<TransactionRequestOut, TransactionResponseIn>;
+  Batch(
+    req: BatchRequestOut,
+    options: StubCallOptions,
+    callback: (err: ServiceError | null, res?: BatchResponseIn) => void,
+  ): ClientUnaryCall;
 }
 
 type StubConstructor = new (
