@@ -5,8 +5,8 @@
  * the response size bound, the steps limit, invalid conditions refused before anything runs,
  * fuzzed condition trees, and 10,000 inserts across 10 batches.
  *
- * The limits tests start a second gateway with small `batch.*` limits (`maxSteps`,
- * `maxResponseRows`, `maxResponseBytes`: the names proposed with this test).
+ * The limits tests start a second gateway with small batch limits (`limits.maxBatchSteps`,
+ * `maxBatchResponseRows`, `maxBatchResponseBytes`).
  */
 import test from 'ava';
 import {
@@ -354,7 +354,9 @@ test.serial('10,000 inserts across 10 transactional batches of 1,000', async (t)
 });
 
 test.serial('limits: steps per batch and the response size bound', async (t) => {
-  const small = await startGateway({ batch: { maxSteps: 20, maxResponseRows: 50, maxResponseBytes: 4096 } });
+  const small = await startGateway({
+    limits: { maxBatchSteps: 20, maxBatchResponseRows: 50, maxBatchResponseBytes: 4096 },
+  });
   const c = await GatewayClient.connect(`127.0.0.1:${small.port}`, { defaultDeadlineMs: 20_000 });
   t.teardown(async () => {
     await c.close();
@@ -387,12 +389,14 @@ test.serial('limits: steps per batch and the response size bound', async (t) => 
   t.deepEqual(kinds(big), ['rows', 'error', 'skipped', 'skipped']);
   const e = errorOf(big.results[1]);
   t.is(e.code, StatusCode.RESOURCE_EXHAUSTED);
+  t.is(e.reason, 'BATCH_RESPONSE_LIMIT');
   t.regex(e.details, /Query/, 'the error says to use Query for large results');
 
   // Bytes: one wide row past 4096 bytes.
   const wide = await c.batch([{ sql: "SELECT REPEAT('x', 5000)" }, { sql: 'SELECT 1' }]);
   t.deepEqual(kinds(wide), ['error', 'skipped']);
   t.is(errorOf(wide.results[0]).code, StatusCode.RESOURCE_EXHAUSTED);
+  t.is(errorOf(wide.results[0]).reason, 'BATCH_RESPONSE_LIMIT');
 
   // In a transaction the size failure ends the batch and rolls back.
   const tx = await c.batch([{ sql: `INSERT INTO ${T} VALUES (9, 9)` }, { sql: seq(60) }], {
