@@ -3,7 +3,7 @@ import type { CallGuard } from '../auth/call-guard.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { SessionLimits } from '../session/single-statement.js';
-import type { GatewayStatus } from '../status/gateway-status.js';
+import type { GatewayStatus } from '../admin/gateway-status.js';
 import type { TransactionSettings } from '../session/transaction-session.js';
 import type { CallTrace, CallTracer } from '../telemetry/call-trace.js';
 

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { AdminHttpServer, sendJson } from '../../src/admin-http/admin-http-server.js';
+import { AdminHttpServer, sendJson } from '../../src/admin/admin-http-server.js';
 import { sandbox, waitFor } from '../helpers/sandbox.js';
 import { startGateway } from './helpers/gateway.js';
 

@@ -11,12 +11,12 @@
  */
 import test from 'ava';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { AdminHttpServer } from '../../src/admin-http/admin-http-server.js';
-import { addStatusRoutes } from '../../src/admin-http/status-routes.js';
+import { AdminHttpServer } from '../../src/admin/admin-http-server.js';
+import { addStatusRoutes } from '../../src/admin/status-routes.js';
 import type { Backend } from '../../src/backend/backend.js';
 import type { Lease } from '../../src/pool/lease.js';
 import { gatewayPackageDefinition } from '../../src/wire/proto.js';
-import type { GatewayStatus } from '../../src/status/gateway-status.js';
+import type { GatewayStatus } from '../../src/admin/gateway-status.js';
 import { startNode, stopNode } from '../helpers/sandbox.js';
 import { connectAdmin } from './helpers/admin.js';
 import type { AnyMessage } from './helpers/client.js';
