@@ -134,5 +134,8 @@ test.serial('the route registration API: custom pages, duplicates, failing handl
   await admin.close();
   await admin.close();
   t.is(admin.state, 'closed');
-  await t.throwsAsync(fetch(`http://127.0.0.1:${admin.port}/status`));
+  const refused = await t.throwsAsync(fetch(`http://127.0.0.1:${admin.port}/status`), {
+    instanceOf: TypeError,
+  });
+  t.is((refused?.cause as { code?: string } | undefined)?.code, 'ECONNREFUSED', 'nothing listens any more');
 });

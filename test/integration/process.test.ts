@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/auth/tokens.js';
 import { rootQuery, sandbox } from '../helpers/sandbox.js';
 import { connectClient, execute, TxStream } from './helpers/client.js';
@@ -61,7 +62,11 @@ test.serial('SIGTERM rolls back open transactions, drains and exits 0', async (t
   }[];
   t.is(Number(rows[0]?.n), 0, 'rolled back');
   await rootQuery(sandbox.primaryPort, 'DROP TABLE gwtest.shutdown_rows');
-  await t.throwsAsync(execute(client, { sql: 'DO 1' }, { deadlineMs: 2000 }), undefined, 'no longer serving');
+  await t.throwsAsync(
+    execute(client, { sql: 'DO 1' }, { deadlineMs: 2000 }),
+    { code: Code.UNAVAILABLE },
+    'no longer serving',
+  );
 });
 
 test.serial('--print-config shows the effective config with the password redacted', async (t) => {

@@ -182,7 +182,9 @@ test.serial(
       .filter({ has: page.getByRole('cell', { name: cluster.primary.name, exact: true }) })
       .getByRole('cell', { name: '0 / 3 / 8', exact: true })
       .waitFor();
-    t.pass();
+    const after = rowOf(await readTable(page, 'default'), cluster.primary.name);
+    t.is(after['Pool used / total / max'], '0 / 3 / 8');
+    t.is(after['In flight'], '0');
   },
 );
 

@@ -8,6 +8,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { sandbox } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { allHealthy } from './helpers/cluster.js';
@@ -320,7 +321,8 @@ test.serial('an incoming W3C traceparent continues the caller’s trace', async 
 });
 
 test.serial('log lines about a call carry its trace_id and span_id', async (t) => {
-  await t.throwsAsync(execute(gw.client, { sql: 'INSERT INTO tel_missing_table VALUES (1)' }));
+  const err = await t.throwsAsync(execute(gw.client, { sql: 'INSERT INTO tel_missing_table VALUES (1)' }));
+  t.like(errorDetails(err), { code: Code.NOT_FOUND, reason: 'UNKNOWN_TABLE' });
   const { server } = await traceOf(
     tel.spans,
     'Execute',
