@@ -54,7 +54,7 @@ test.serial('SIGTERM rolls back open transactions, drains and exits 0', async (t
   await tx.execute('INSERT INTO shutdown_rows VALUES (1)');
   gw.child.kill('SIGTERM');
   const status = await tx.status;
-  t.is(status?.code, 14, 'the open transaction ends UNAVAILABLE (gateway shutting down)');
+  t.is(status?.code, Code.UNAVAILABLE, 'the open transaction ends UNAVAILABLE (gateway shutting down)');
   t.is(await gw.exited, 0);
   t.regex(gw.output(), /"msg":"stopped"/);
   const rows = (await rootQuery(sandbox.primaryPort, 'SELECT COUNT(*) AS n FROM gwtest.shutdown_rows')) as {

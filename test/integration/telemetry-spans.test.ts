@@ -61,7 +61,7 @@ test.serial('Query: a SERVER span with the RPC attributes and one CLIENT child p
     'rpc.system.name': 'grpc',
     'rpc.method': 'mysqlgateway.v1.Gateway/Query',
     'rpc.status_code': 'OK',
-    'rpc.grpc.status_code': 0,
+    'rpc.grpc.status_code': Code.OK,
     'rpc.system': 'grpc',
     'rpc.service': 'mysqlgateway.v1.Gateway',
     'mysqlgateway.cluster': 'default',
@@ -225,7 +225,7 @@ test.serial(
     );
     t.like(server.attributes, {
       'rpc.status_code': 'ALREADY_EXISTS',
-      'rpc.grpc.status_code': 6,
+      'rpc.grpc.status_code': Code.ALREADY_EXISTS,
       'error.type': 'ALREADY_EXISTS',
       'mysqlgateway.reason': 'DUPLICATE_KEY',
     });
@@ -253,7 +253,7 @@ test.serial('a failure before MySQL: error.type on the call span and no statemen
   );
   t.like(server.attributes, {
     'error.type': 'NOT_FOUND',
-    'rpc.grpc.status_code': 5,
+    'rpc.grpc.status_code': Code.NOT_FOUND,
     'mysqlgateway.reason': 'UNKNOWN_CLUSTER',
   });
   t.is(spans.length, 1);
