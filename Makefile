@@ -31,8 +31,12 @@ lint: install ## biome (lint + format check)
 proto-lint: install ## buf lint of proto/
 	npx buf lint
 
-cycles: build ## fail on circular imports
-	npx madge --circular --extensions js dist/src
+# Twice: the compiled JavaScript (what runs), and the TypeScript sources, where type-only imports
+# count too (.madgerc keeps detective-typescript's skipTypeImports off); tsc erases those, so
+# a cycle made of them is invisible in dist/ but still tangles the modules.
+cycles: build ## fail on circular imports (compiled JS, and TS sources including type-only imports)
+	npx madge --circular --no-spinner --extensions js dist/src
+	npx madge --circular --no-spinner --extensions ts --ts-config tsconfig.json src
 
 sandbox: ## start the local MariaDB sandbox (primary + 2 replicas)
 	bash scripts/sandbox.sh start

@@ -3,10 +3,10 @@
  * clusters, the session registry, the gRPC server and the admin HTTP listener. `close()` takes
  * it down in reverse order.
  */
-import { AdminHttpServer } from './admin-http/admin-http-server.js';
-import { addHealthRoutes } from './admin-http/health-routes.js';
-import { addStatusRoutes } from './admin-http/status-routes.js';
-import { adminPageAuthorizer, isLoopback } from './auth/admin-pages.js';
+import { AdminHttpServer } from './admin/admin-http-server.js';
+import { addHealthRoutes } from './admin/health-routes.js';
+import { addStatusRoutes } from './admin/status-routes.js';
+import { adminPageAuthorizer, isLoopback } from './admin/admin-pages.js';
 import { Authenticator } from './auth/authenticator.js';
 import { CallGuard } from './auth/call-guard.js';
 import { Backend, type BackendRole } from './backend/backend.js';
@@ -25,7 +25,7 @@ import { CallScaffold } from './server/call-scaffold.js';
 import type { CallTrace } from './telemetry/call-trace.js';
 import { RowBatchBuilder, RowCollector } from './wire/row-encoding.js';
 import { StatementClassifier } from './sql/classify.js';
-import { type GatewayStatus, gatewayStatus } from './status/gateway-status.js';
+import { type GatewayStatus, gatewayStatus } from './admin/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';
 import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
 

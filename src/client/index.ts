@@ -38,12 +38,13 @@ export type {
   IsolationLevel,
   QueryOptions,
   ReadPreference,
+  RetryOptions,
   RowMode,
   TransactionOptions,
   TransactionQueryOptions,
 } from './options.js';
 export type { QueryAllResult, QueryResult, ResultState, Row, RowObject } from './query-result.js';
-export { backoffDelayMs, isRetryable, type RetryOptions, withRetry } from './retry.js';
+export { backoffDelayMs, isRetryable, withRetry } from './retry.js';
 export type { Transaction, TransactionResult } from './transaction.js';
 export {
   decodeValue,

@@ -4,8 +4,7 @@
  */
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { READ_PREFERENCES, type ReadPreference as RoutingReadPreference } from '../routing/choose-backend.js';
-import { invalidArgument } from './errors.js';
-import type { RetryOptions } from './retry.js';
+import { type GatewayClientError, invalidArgument } from './errors.js';
 
 /** Options of {@link GatewayClient.connect} and the {@link GatewayClient} constructor. */
 export interface GatewayClientOptions {
@@ -129,6 +128,20 @@ export interface BatchOptions extends CallOptions {
   readonly consistencyToken?: string;
   /** How the rows of result-producing steps are handed out (see {@link QueryOptions.rowMode}). @default 'array' */
   readonly rowMode?: RowMode;
+}
+
+/** Options of {@link withRetry}. */
+export interface RetryOptions {
+  /** Most runs in total, the first included; 1 means no retry. @default 3 */
+  readonly attempts?: number;
+  /** Backoff cap before the first retry, ms; it doubles per retry. @default 20 */
+  readonly baseDelayMs?: number;
+  /** Largest backoff cap, ms. @default 1000 */
+  readonly maxDelayMs?: number;
+  /** Stops retrying (the pending backoff ends at once, the last error is thrown). */
+  readonly signal?: AbortSignal;
+  /** Called before each retry with the error, the attempt that failed (1-based) and the delay. */
+  readonly onRetry?: (error: GatewayClientError, attempt: number, delayMs: number) => void;
 }
 
 /** The client's options with defaults applied. */

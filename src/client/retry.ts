@@ -6,21 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayClientError, invalidArgument, StatusCode } from './errors.js';
-import { checkKeys } from './options.js';
-
-/** Options of {@link withRetry}. */
-export interface RetryOptions {
-  /** Most runs in total, the first included; 1 means no retry. @default 3 */
-  readonly attempts?: number;
-  /** Backoff cap before the first retry, ms; it doubles per retry. @default 20 */
-  readonly baseDelayMs?: number;
-  /** Largest backoff cap, ms. @default 1000 */
-  readonly maxDelayMs?: number;
-  /** Stops retrying (the pending backoff ends at once, the last error is thrown). */
-  readonly signal?: AbortSignal;
-  /** Called before each retry with the error, the attempt that failed (1-based) and the delay. */
-  readonly onRetry?: (error: GatewayClientError, attempt: number, delayMs: number) => void;
-}
+import { checkKeys, type RetryOptions } from './options.js';
 
 /** What {@link retryLoop} needs from the outside world (fakes in unit tests). */
 export interface RetryEnvironment {

@@ -1,7 +1,7 @@
 /** What the RPC adapters need, injected by {@link GatewayServer}. */
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { SessionService } from '../session/session-service.js';
-import type { GatewayStatus } from '../status/gateway-status.js';
+import type { GatewayStatus } from '../admin/gateway-status.js';
 import type { CallScaffold } from './call-scaffold.js';
 
 /** Dependencies of the RPC handlers. */

@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { loadPackageDefinition, credentials as grpcCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { protoPath as healthProto } from 'grpc-health-check';
 import { hashToken, newToken } from '../../src/auth/tokens.js';
 import { rootQuery, sandbox } from '../helpers/sandbox.js';
@@ -58,7 +59,7 @@ function admin(opts: ConnectOpts) {
 async function outcome(p: Promise<unknown>): Promise<{ code: number; reason: string; details: string }> {
   try {
     await p;
-    return { code: 0, reason: '', details: '' };
+    return { code: Code.OK, reason: '', details: '' };
   } catch (err) {
     const d = errorDetails(err);
     return { code: (err as { code: number }).code, reason: d.reason, details: d.details };
@@ -132,7 +133,7 @@ test.serial(
         ['GetStatus', () => admin(opts).getStatus()],
       ] as const) {
         const o = await outcome(call());
-        t.is(o.code, 16, `${name} with ${reason}`);
+        t.is(o.code, Code.UNAUTHENTICATED, `${name} with ${reason}`);
         t.is(o.reason, reason, name);
         t.false(o.details.includes(tokens.app), 'the error never quotes a token');
       }
@@ -166,7 +167,7 @@ test.serial(
       await outcome(query(c, { sql: `SELECT id FROM ${TABLE} FOR UPDATE` })),
     ];
     for (const o of refused) {
-      t.is(o.code, 7, o.details);
+      t.is(o.code, Code.PERMISSION_DENIED, o.details);
       t.is(o.reason, 'READ_ONLY_PRINCIPAL');
       t.regex(o.details, /principal reader is read-only/);
     }
@@ -178,7 +179,7 @@ test.serial(
     t.is((await ro.query(`SELECT COUNT(*) FROM ${TABLE}`)).rows.length, 1);
     const id = ro.send({ execute: { sql: `INSERT INTO ${TABLE} VALUES (4)` } });
     const denied = (await ro.until(id, ['executed'])).last;
-    t.is(denied.error?.code, 7);
+    t.is(denied.error?.code, Code.PERMISSION_DENIED);
     t.is(denied.error?.reason, 'READ_ONLY_PRINCIPAL');
     t.is((await ro.query('SELECT 1')).rows.length, 1, 'the transaction is still open after the refusal');
     await ro.commit();
@@ -191,7 +192,7 @@ test.serial(
 test.serial('a principal limited to one cluster gets PERMISSION_DENIED on the others', async (t) => {
   const c = client({ token: tokens.analyst });
   const denied = await outcome(query(c, select));
-  t.is(denied.code, 7);
+  t.is(denied.code, Code.PERMISSION_DENIED);
   t.is(denied.reason, 'CLUSTER_NOT_ALLOWED');
   t.regex(denied.details, /cluster default/);
   t.is((await query(c, { ...select, cluster: 'analytics' })).rows.length, 1);
@@ -206,7 +207,7 @@ test.serial(
     const tx = new TxStream(one);
     await tx.begin();
     const busy = await outcome(query(one, select));
-    t.is(busy.code, 8);
+    t.is(busy.code, Code.RESOURCE_EXHAUSTED);
     t.is(busy.reason, 'TOO_MANY_CALLS');
     await tx.rollback();
     tx.call.end();
@@ -217,8 +218,8 @@ test.serial(
     const first = new TxStream(c);
     await first.begin();
     const second = new TxStream(c);
-    const st = await second.status.then((e) => e ?? { code: 0, details: '' });
-    t.is(st.code, 8);
+    const st = await second.status.then((e) => e ?? { code: Code.OK, details: '' });
+    t.is(st.code, Code.RESOURCE_EXHAUSTED);
     t.regex(String(st.details), /open transactions/);
     t.is((await query(c, select)).rows.length, 1, 'plain calls are not limited by the transaction cap');
     await first.rollback();
@@ -234,7 +235,7 @@ test.serial(
     const c = client({ token: tokens.slow });
     for (let i = 0; i < 3; i++) t.is((await query(c, select)).rows.length, 1);
     const limited = await outcome(query(c, select));
-    t.is(limited.code, 8);
+    t.is(limited.code, Code.RESOURCE_EXHAUSTED);
     t.is(limited.reason, 'RATE_LIMITED');
     t.regex(limited.details, /retry in \d+ ms/);
   },
@@ -242,7 +243,7 @@ test.serial(
 
 test.serial('Admin.GetStatus needs an admin principal', async (t) => {
   const denied = await outcome(admin({ token: tokens.app }).getStatus());
-  t.is(denied.code, 7);
+  t.is(denied.code, Code.PERMISSION_DENIED);
   t.is(denied.reason, 'ADMIN_ONLY');
   const status = await admin({ token: tokens.admin }).getStatus();
   t.deepEqual(status.clusters.map((c: AnyMessage) => c.name).sort(), ['analytics', 'default']);

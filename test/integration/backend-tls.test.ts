@@ -6,6 +6,7 @@
  * logs in an account that REQUIRE SUBJECT.
  */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { makeCa, type TestCa } from '../helpers/certs.js';
 import { startTlsMariaDb, type TlsMariaDb } from '../helpers/tls-mariadb.js';
 import { type AnyMessage, errorDetails, query } from './helpers/client.js';
@@ -67,7 +68,7 @@ async function failure(cluster: string): Promise<{ code: number; reason: string;
     const d = errorDetails(err);
     return { code: (err as { code: number }).code, reason: d.reason, details: d.details };
   }
-  return { code: 0, reason: '', details: '' };
+  return { code: Code.OK, reason: '', details: '' };
 }
 
 test.serial('verified TLS with the configured CA: the session is encrypted', async (t) => {
@@ -78,13 +79,13 @@ test.serial('verified TLS with the configured CA: the session is encrypted', asy
 
 test.serial('plaintext to a server that requires TLS is refused, with the server saying why', async (t) => {
   const f = await failure('plaintext');
-  t.not(f.code, 0);
+  t.like(f, { code: Code.PERMISSION_DENIED, reason: 'ACCESS_DENIED' }, f.details);
   t.regex(f.details, /secure transport|SSL|Access denied/i);
 });
 
 test.serial('a server certificate from an untrusted CA is refused when verifying', async (t) => {
   const f = await failure('untrusted');
-  t.is(f.code, 14, f.details);
+  t.is(f.code, Code.UNAVAILABLE, f.details);
   t.is(f.reason, 'BACKEND_UNAVAILABLE');
   t.log(f.details);
   t.regex(f.details, /certificate/i, 'the error says the certificate was the problem');
@@ -99,7 +100,7 @@ test.serial(
   async (t) => {
     t.is((await sessionTls('x509')).user, 'certapp@127.0.0.1');
     const f = await failure('x509missing');
-    t.not(f.code, 0);
+    t.like(f, { code: Code.PERMISSION_DENIED, reason: 'ACCESS_DENIED' }, f.details);
     t.false(f.details.includes(PASSWORD), 'the error never quotes the password');
   },
 );

@@ -3,6 +3,7 @@
  * ways, object rows, execute, errors with their trailers, deadlines and AbortSignal.
  */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { GatewayClient, GatewayClientError, Value } from '../../src/client/index.js';
 import { runningStatements, waitFor } from '../helpers/sandbox.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
@@ -133,7 +134,7 @@ test.serial('errors carry code, reason, errno and SQLSTATE from the trailers', a
   const dup = await t.throwsAsync(client.execute(`INSERT INTO ${AI} (id, x) VALUES (100, 1)`), {
     instanceOf: GatewayClientError,
   });
-  t.is(dup?.code, 6);
+  t.is(dup?.code, Code.ALREADY_EXISTS);
   t.is(dup?.codeName, 'ALREADY_EXISTS');
   t.is(dup?.reason, 'DUPLICATE_KEY');
   t.is(dup?.mysqlErrno, 1062);
@@ -166,7 +167,7 @@ test.serial('a query past its deadline fails DEADLINE_EXCEEDED and is killed on 
   const err = await t.throwsAsync(client.queryAll(`SELECT SLEEP(20) AS ${marker}`, [], { deadlineMs: 500 }), {
     instanceOf: GatewayClientError,
   });
-  t.is(err?.code, 4);
+  t.is(err?.code, Code.DEADLINE_EXCEEDED);
   t.is(err?.codeName, 'DEADLINE_EXCEEDED');
   await waitFor(async () => (await runningStatements(marker)) === 0, {
     message: 'statement gone from the processlist',
@@ -193,7 +194,7 @@ test.serial('an AbortSignal cancels a running query on the server', async (t) =>
   const reason = new Error('user went away');
   ac.abort(reason);
   const err = await t.throwsAsync(consumed, { instanceOf: GatewayClientError });
-  t.is(err?.code, 1);
+  t.is(err?.code, Code.CANCELLED);
   t.is(err?.codeName, 'CANCELLED');
   t.is(err?.cause, reason);
   await waitFor(async () => (await runningStatements(marker)) === 0, {

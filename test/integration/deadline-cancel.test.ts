@@ -1,5 +1,6 @@
 /** A call's deadline or cancellation stops its statement on the server, not only in the gateway. */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { runningStatements, waitFor } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
@@ -25,7 +26,7 @@ test.serial(
     const err = await t.throwsAsync(
       query(gw.client, { sql: `SELECT SLEEP(30) AS ${marker}` }, { deadlineMs: 700 }),
     );
-    t.is(errorDetails(err).code, 4);
+    t.is(errorDetails(err).code, Code.DEADLINE_EXCEEDED);
     await waitFor(async () => (await runningStatements(marker)) === 0, {
       timeoutMs: 5000,
       message: 'query killed on the server',
@@ -39,7 +40,7 @@ test.serial('Execute past its deadline is killed on the server too', async (t) =
   const err = await t.throwsAsync(
     execute(gw.client, { sql: `DO SLEEP(30) + 0 * LENGTH('${marker}')` }, { deadlineMs: 700 }),
   );
-  t.is(errorDetails(err).code, 4);
+  t.is(errorDetails(err).code, Code.DEADLINE_EXCEEDED);
   await waitFor(async () => (await runningStatements(marker)) === 0, {
     timeoutMs: 5000,
     message: 'statement killed on the server',
@@ -60,7 +61,7 @@ test.serial('cancelling a Query kills it on the server', async (t) => {
   });
   call.cancel();
   const err = await ended;
-  t.is(errorDetails(err).code, 1);
+  t.is(errorDetails(err).code, Code.CANCELLED);
   await waitFor(async () => (await runningStatements(marker)) === 0, {
     timeoutMs: 5000,
     message: 'query killed on the server',

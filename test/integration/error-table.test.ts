@@ -3,6 +3,7 @@
  * and the MySQL errno and SQLSTATE trailers.
  */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream } from './helpers/client.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
@@ -74,7 +75,7 @@ const ROWS: Row[] = [
   {
     name: 'duplicate key',
     sql: "INSERT INTO err_parent VALUES (1, 1, 'b', 1)",
-    code: 6,
+    code: Code.ALREADY_EXISTS,
     reason: 'DUPLICATE_KEY',
     errno: 1062,
     sqlState: '23000',
@@ -82,7 +83,7 @@ const ROWS: Row[] = [
   {
     name: 'table exists',
     sql: 'CREATE TABLE err_parent (x INT)',
-    code: 6,
+    code: Code.ALREADY_EXISTS,
     reason: 'TABLE_EXISTS',
     errno: 1050,
     sqlState: '42S01',
@@ -91,7 +92,7 @@ const ROWS: Row[] = [
     name: 'syntax error',
     rpc: 'query',
     sql: 'SELEC 1',
-    code: 3,
+    code: Code.INVALID_ARGUMENT,
     reason: 'SYNTAX_ERROR',
     errno: 1064,
     sqlState: '42000',
@@ -100,7 +101,7 @@ const ROWS: Row[] = [
     name: 'unknown column',
     rpc: 'query',
     sql: 'SELECT nope FROM err_parent',
-    code: 3,
+    code: Code.INVALID_ARGUMENT,
     reason: 'UNKNOWN_COLUMN',
     errno: 1054,
     sqlState: '42S22',
@@ -109,7 +110,7 @@ const ROWS: Row[] = [
     name: 'no such table',
     rpc: 'query',
     sql: 'SELECT * FROM err_missing',
-    code: 5,
+    code: Code.NOT_FOUND,
     reason: 'UNKNOWN_TABLE',
     errno: 1146,
     sqlState: '42S02',
@@ -117,7 +118,7 @@ const ROWS: Row[] = [
   {
     name: 'unknown database',
     sql: 'USE err_no_such_db',
-    code: 5,
+    code: Code.NOT_FOUND,
     reason: 'UNKNOWN_DATABASE',
     errno: 1049,
     sqlState: '42000',
@@ -126,7 +127,7 @@ const ROWS: Row[] = [
     name: 'unknown function',
     rpc: 'query',
     sql: 'SELECT err_no_such_fn()',
-    code: 5,
+    code: Code.NOT_FOUND,
     reason: 'UNKNOWN_ROUTINE',
     errno: 1305,
     sqlState: '42000',
@@ -134,7 +135,7 @@ const ROWS: Row[] = [
   {
     name: 'null not allowed',
     sql: "INSERT INTO err_parent VALUES (2, NULL, 'a', 1)",
-    code: 3,
+    code: Code.INVALID_ARGUMENT,
     reason: 'NULL_NOT_ALLOWED',
     errno: 1048,
     sqlState: '23000',
@@ -142,7 +143,7 @@ const ROWS: Row[] = [
   {
     name: 'out of range',
     sql: "INSERT INTO err_parent VALUES (3, 1000, 'a', 1)",
-    code: 11,
+    code: Code.OUT_OF_RANGE,
     reason: 'VALUE_OUT_OF_RANGE',
     errno: 1264,
     sqlState: '22003',
@@ -150,7 +151,7 @@ const ROWS: Row[] = [
   {
     name: 'data too long',
     sql: "INSERT INTO err_parent VALUES (4, 1, 'abcd', 1)",
-    code: 11,
+    code: Code.OUT_OF_RANGE,
     reason: 'DATA_TOO_LONG',
     errno: 1406,
     sqlState: '22001',
@@ -158,7 +159,7 @@ const ROWS: Row[] = [
   {
     name: 'incorrect value',
     sql: "INSERT INTO err_parent VALUES (5, 'abc', 'a', 1)",
-    code: 3,
+    code: Code.INVALID_ARGUMENT,
     reason: 'INCORRECT_VALUE',
     errno: 1366,
     sqlState: '22007',
@@ -166,7 +167,7 @@ const ROWS: Row[] = [
   {
     name: 'foreign key (child)',
     sql: 'INSERT INTO err_child VALUES (2, 99)',
-    code: 9,
+    code: Code.FAILED_PRECONDITION,
     reason: 'FOREIGN_KEY_VIOLATION',
     errno: 1452,
     sqlState: '23000',
@@ -174,7 +175,7 @@ const ROWS: Row[] = [
   {
     name: 'foreign key (parent)',
     sql: 'DELETE FROM err_parent WHERE id = 1',
-    code: 9,
+    code: Code.FAILED_PRECONDITION,
     reason: 'FOREIGN_KEY_VIOLATION',
     errno: 1451,
     sqlState: '23000',
@@ -182,7 +183,7 @@ const ROWS: Row[] = [
   {
     name: 'check constraint',
     sql: "INSERT INTO err_parent VALUES (6, 1, 'a', -1)",
-    code: 9,
+    code: Code.FAILED_PRECONDITION,
     reason: 'CHECK_CONSTRAINT_VIOLATION',
     errno: 4025,
     sqlState: '23000',
@@ -191,7 +192,7 @@ const ROWS: Row[] = [
     name: 'read-only server',
     cluster: 'replicaAsPrimary',
     sql: 'CREATE TABLE err_ro (x INT)',
-    code: 9,
+    code: Code.FAILED_PRECONDITION,
     reason: 'READ_ONLY',
     errno: 1290,
     sqlState: 'HY000',
@@ -200,7 +201,7 @@ const ROWS: Row[] = [
     name: 'table access denied',
     cluster: 'limited',
     sql: "INSERT INTO err_parent VALUES (7, 1, 'a', 1)",
-    code: 7,
+    code: Code.PERMISSION_DENIED,
     reason: 'ACCESS_DENIED',
     errno: 1142,
     sqlState: '42000',
@@ -210,7 +211,7 @@ const ROWS: Row[] = [
     cluster: 'badpassword',
     rpc: 'query',
     sql: 'SELECT 1',
-    code: 7,
+    code: Code.PERMISSION_DENIED,
     reason: 'ACCESS_DENIED',
     errno: 1045,
     sqlState: '28000',
@@ -219,7 +220,7 @@ const ROWS: Row[] = [
     name: 'statement timeout',
     rpc: 'query',
     sql: 'SET STATEMENT max_statement_time=0.05 FOR SELECT SLEEP(2)',
-    code: 4,
+    code: Code.DEADLINE_EXCEEDED,
     reason: 'STATEMENT_TIMEOUT',
     errno: 1969,
     sqlState: '70100',
@@ -229,7 +230,7 @@ const ROWS: Row[] = [
     cluster: 'down',
     rpc: 'query',
     sql: 'SELECT 1',
-    code: 14,
+    code: Code.UNAVAILABLE,
     reason: 'BACKEND_UNAVAILABLE',
   },
   {
@@ -237,29 +238,42 @@ const ROWS: Row[] = [
     cluster: 'nope',
     rpc: 'query',
     sql: 'SELECT 1',
-    code: 5,
+    code: Code.NOT_FOUND,
     reason: 'UNKNOWN_CLUSTER',
   },
-  { name: 'empty sql', sql: '  ', code: 3, reason: 'EMPTY_SQL' },
-  { name: 'two statements', rpc: 'query', sql: 'SELECT 1; SELECT 2', code: 3, reason: 'MULTI_STATEMENT' },
-  { name: 'param count', rpc: 'query', sql: 'SELECT ?', params: [], code: 3, reason: 'PARAM_COUNT_MISMATCH' },
+  { name: 'empty sql', sql: '  ', code: Code.INVALID_ARGUMENT, reason: 'EMPTY_SQL' },
+  {
+    name: 'two statements',
+    rpc: 'query',
+    sql: 'SELECT 1; SELECT 2',
+    code: Code.INVALID_ARGUMENT,
+    reason: 'MULTI_STATEMENT',
+  },
+  {
+    name: 'param count',
+    rpc: 'query',
+    sql: 'SELECT ?',
+    params: [],
+    code: Code.INVALID_ARGUMENT,
+    reason: 'PARAM_COUNT_MISMATCH',
+  },
   {
     name: 'transaction control outside Transaction',
     sql: 'START TRANSACTION',
-    code: 9,
+    code: Code.FAILED_PRECONDITION,
     reason: 'TRANSACTION_CONTROL_SQL',
   },
   {
     name: 'lock tables outside Transaction',
     sql: 'LOCK TABLES err_parent READ',
-    code: 9,
+    code: Code.FAILED_PRECONDITION,
     reason: 'TRANSACTION_CONTROL_SQL',
   },
-  { name: 'rows through Execute', sql: 'SELECT 1', code: 3, reason: 'USE_QUERY' },
+  { name: 'rows through Execute', sql: 'SELECT 1', code: Code.INVALID_ARGUMENT, reason: 'USE_QUERY' },
   {
     name: 'load data local',
     sql: "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE err_parent",
-    code: 7,
+    code: Code.PERMISSION_DENIED,
     reason: 'LOCAL_INFILE_DISABLED',
   },
 ];
@@ -286,7 +300,7 @@ test.serial('lock wait timeout -> ABORTED', async (t) => {
     }),
   );
   const d = errorDetails(err);
-  t.is(d.code, 10);
+  t.is(d.code, Code.ABORTED);
   t.is(d.reason, 'LOCK_WAIT_TIMEOUT');
   t.is(d.errno, '1205');
   await holder.rollback();
@@ -318,7 +332,7 @@ test.serial('KILL QUERY from an operator -> CANCELLED', async (t) => {
   pending.catch(() => {});
   await rootQuery(sandbox.primaryPort, `KILL QUERY ${await processId('err_kill_query')}`);
   const err = await t.throwsAsync(pending);
-  t.is(errorDetails(err).code, 1, errorDetails(err).details);
+  t.is(errorDetails(err).code, Code.CANCELLED, errorDetails(err).details);
   t.is(errorDetails(err).errno, '1317');
 });
 
@@ -329,7 +343,7 @@ test.serial(
     pending.catch(() => {});
     await rootQuery(sandbox.primaryPort, `KILL ${await processId('err_kill_conn')}`);
     const err = await t.throwsAsync(pending);
-    t.is(errorDetails(err).code, 14, errorDetails(err).details);
+    t.is(errorDetails(err).code, Code.UNAVAILABLE, errorDetails(err).details);
     await gw.assertNoLeaks();
     const ok = await query(gw.client, { sql: 'SELECT 1' });
     t.is(ok.rows.length, 1, 'the pool healed');

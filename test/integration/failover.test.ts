@@ -4,6 +4,7 @@
  * restart, no write ever re-sent.
  */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { rootQuery, sandbox, startNode, stopNode, waitFor } from '../helpers/sandbox.js';
 import { errorDetails, execute, query, v } from './helpers/client.js';
 import { allHealthy, defaultCluster, servedBy } from './helpers/cluster.js';
@@ -115,7 +116,7 @@ test.serial(
       execute(gw.client, { sql: `INSERT INTO ${T} (v) VALUES ('outage')` }, { deadlineMs: 20_000 }),
     );
     const elapsed = Date.now() - started;
-    t.is(errorDetails(err).code, 14, errorDetails(err).details);
+    t.is(errorDetails(err).code, Code.UNAVAILABLE, errorDetails(err).details);
     t.log(`Execute failed after ${elapsed} ms with the primary down`);
     await monitor.waitFor(cluster.primary.name, 'down', 10_000);
     const down = await defaultCluster(gw).cluster.serving;

@@ -9,6 +9,7 @@
  */
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { waitFor } from '../helpers/sandbox.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
@@ -66,7 +67,7 @@ function rawClient(port: number): AnyMessage {
 }
 
 /** Ends with the call's status (OK = 0), within 10 s or fails. */
-function statusOf(call: AnyMessage): Promise<ServiceError | { code: 0 }> {
+function statusOf(call: AnyMessage): Promise<ServiceError | { code: typeof Code.OK }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error('no status within 10 s: the gateway hung on this input')),
@@ -79,7 +80,7 @@ function statusOf(call: AnyMessage): Promise<ServiceError | { code: 0 }> {
     });
     call.on('end', () => {
       clearTimeout(timer);
-      resolve({ code: 0 });
+      resolve({ code: Code.OK });
     });
   });
 }
@@ -161,7 +162,7 @@ function randomValue(r: () => number): AnyMessage {
 
 /** Codes a well-formed request may end with: anything but the INTERNAL fallback. */
 function assertClear(t: AnyMessage, err: AnyMessage, what: string): void {
-  if (err.code === 0) return;
+  if (err.code === Code.OK) return;
   const d = errorDetails(err);
   t.true(d.details.length > 0, `${what}: an error without a message (seed ${SEED})`);
   t.not(d.reason, 'INTERNAL', `${what}: hit the INTERNAL fallback: ${d.details} (seed ${SEED})`);
@@ -186,11 +187,11 @@ test.serial(`fuzzing the wire (seed ${SEED}, ${SECONDS} s)`, async (t) => {
           ? await statusOf(raw.Query(bytes))
           : await new Promise<{ code: number }>((resolve) =>
               raw.Execute(bytes, { deadline: new Date(Date.now() + 10_000) }, (err: ServiceError | null) =>
-                resolve(err ?? { code: 0 }),
+                resolve(err ?? { code: Code.OK }),
               ),
             );
       raw.close();
-      t.not(st.code, 4, `raw bytes hung until the deadline (seed ${SEED})`);
+      t.not(st.code, Code.DEADLINE_EXCEEDED, `raw bytes hung until the deadline (seed ${SEED})`);
     } else if (kind === 1) {
       counts.query++;
       const params = Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r));
@@ -200,7 +201,7 @@ test.serial(`fuzzing the wire (seed ${SEED}, ${SECONDS} s)`, async (t) => {
         { sql, params, cluster: r() < 0.05 ? '\u0000bad' : '' },
         { deadlineMs: 10_000 },
       ).then(
-        () => ({ code: 0 }),
+        () => ({ code: Code.OK }),
         (e) => e,
       );
       assertClear(t, err, `Query ${JSON.stringify(sql).slice(0, 80)}`);
@@ -212,7 +213,7 @@ test.serial(`fuzzing the wire (seed ${SEED}, ${SECONDS} s)`, async (t) => {
       if (sql.startsWith('INSERT') && params[0])
         params[0] = { int64_value: String(1 + Math.floor(r() * 20)) };
       const err = await execute(gw.client, { sql, params }, { deadlineMs: 10_000 }).then(
-        () => ({ code: 0 }),
+        () => ({ code: Code.OK }),
         (e) => e,
       );
       assertClear(t, err, `Execute ${JSON.stringify(sql).slice(0, 80)}`);

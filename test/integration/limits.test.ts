@@ -4,6 +4,7 @@
  * lifetime, and concurrent streams per client connection.
  */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import {
   type AnyMessage,
   errorDetails,
@@ -34,7 +35,7 @@ async function failure(p: Promise<unknown>): Promise<{ code: number; reason: str
     () => undefined,
     (e: unknown) => e,
   );
-  if (err === undefined) return { code: 0, reason: '', details: '' };
+  if (err === undefined) return { code: Code.OK, reason: '', details: '' };
   const d = errorDetails(err);
   return { code: (err as { code: number }).code, reason: d.reason, details: d.details };
 }
@@ -43,7 +44,7 @@ const seq = (n: number) => `SELECT seq FROM seq_1_to_${n}`;
 
 test.serial('SQL longer than limits.maxSqlBytes: INVALID_ARGUMENT naming the limit', async (t) => {
   const f = await failure(query(gw.client, { sql: `SELECT '${'x'.repeat(1000)}'` }));
-  t.is(f.code, 3);
+  t.is(f.code, Code.INVALID_ARGUMENT);
   t.is(f.reason, 'SQL_TOO_LONG');
   t.regex(f.details, /limits\.maxSqlBytes|1000/);
 });
@@ -52,7 +53,7 @@ test.serial('more params than limits.maxParams: INVALID_ARGUMENT', async (t) => 
   const f = await failure(
     query(gw.client, { sql: 'SELECT ?, ?, ?, ?', params: [1, 2, 3, 4].map((i) => v.i64(i)) }),
   );
-  t.is(f.code, 3);
+  t.is(f.code, Code.INVALID_ARGUMENT);
   t.is(f.reason, 'TOO_MANY_PARAMS');
 });
 
@@ -60,7 +61,7 @@ test.serial(
   'a request above server.maxReceiveMessageBytes: RESOURCE_EXHAUSTED from gRPC itself',
   async (t) => {
     const f = await failure(query(gw.client, { sql: 'SELECT ?', params: [v.str('x'.repeat(100 * 1024))] }));
-    t.is(f.code, 8);
+    t.is(f.code, Code.RESOURCE_EXHAUSTED);
     t.regex(f.details, /larger than max|message/i);
   },
 );
@@ -70,7 +71,7 @@ test.serial(
   async (t) => {
     t.is((await query(gw.client, { sql: seq(100) })).rows.length, 100);
     const f = await failure(query(gw.client, { sql: seq(101) }));
-    t.is(f.code, 8);
+    t.is(f.code, Code.RESOURCE_EXHAUSTED);
     t.is(f.reason, 'ROW_LIMIT');
     t.regex(f.details, /limits\.maxRowsPerQuery/);
   },
@@ -80,7 +81,7 @@ test.serial('a result above limits.maxBytesPerQuery: RESOURCE_EXHAUSTED / BYTE_L
   const small = await query(gw.client, { sql: `SELECT REPEAT('x', 1000) FROM seq_1_to_10` });
   t.is(small.rows.length, 10);
   const f = await failure(query(gw.client, { sql: `SELECT REPEAT('x', 1000) FROM seq_1_to_50` }));
-  t.is(f.code, 8);
+  t.is(f.code, Code.RESOURCE_EXHAUSTED);
   t.is(f.reason, 'BYTE_LIMIT');
   t.regex(f.details, /limits\.maxBytesPerQuery/);
   await gw.assertNoLeaks();
@@ -93,7 +94,7 @@ test.serial(
     await tx.begin();
     await tx.execute('DO 1');
     const status = await tx.status;
-    t.is(status?.code, 4);
+    t.is(status?.code, Code.DEADLINE_EXCEEDED);
     t.is(status?.metadata.get('gateway-reason')[0], 'TRANSACTION_LIFETIME');
     await gw.assertNoLeaks();
   },

@@ -1,5 +1,6 @@
 /** A full pool fails callers with RESOURCE_EXHAUSTED within the acquire timeout, never hangs. */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { errorDetails, execute, query, TxStream } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -24,10 +25,10 @@ test.serial(
     const waiter = execute(gw.client, { sql: 'DO 1' });
     // The queue holds one waiter: the next caller is refused at once.
     const refused = await t.throwsAsync(query(gw.client, { sql: 'SELECT 1' }));
-    t.is(errorDetails(refused).code, 8);
+    t.is(errorDetails(refused).code, Code.RESOURCE_EXHAUSTED);
     t.is(errorDetails(refused).reason, 'POOL_EXHAUSTED');
     const timedOut = await t.throwsAsync(waiter);
-    t.is(errorDetails(timedOut).code, 8);
+    t.is(errorDetails(timedOut).code, Code.RESOURCE_EXHAUSTED);
     t.is(errorDetails(timedOut).reason, 'ACQUIRE_TIMEOUT');
     t.is(gw.gateway.clusters.get('default').primary.pool.stats().acquireTimeouts, 1);
     await holder.rollback();
@@ -41,7 +42,7 @@ test.serial('a call deadline shorter than the acquire timeout gives DEADLINE_EXC
   const holder = new TxStream(gw.client);
   await holder.begin();
   const err = await t.throwsAsync(execute(gw.client, { sql: 'DO 1' }, { deadlineMs: 100 }));
-  t.is(errorDetails(err).code, 4);
+  t.is(errorDetails(err).code, Code.DEADLINE_EXCEEDED);
   await holder.rollback();
   await gw.assertNoLeaks();
 });

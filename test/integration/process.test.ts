@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/auth/tokens.js';
 import { rootQuery, sandbox } from '../helpers/sandbox.js';
 import { connectClient, execute, TxStream } from './helpers/client.js';
@@ -58,7 +59,7 @@ test.serial('SIGTERM rolls back open transactions, drains and exits 0', async (t
   await tx.execute('INSERT INTO shutdown_rows VALUES (1)');
   gw.child.kill('SIGTERM');
   const status = await tx.status;
-  t.is(status?.code, 14, 'the open transaction ends UNAVAILABLE (gateway shutting down)');
+  t.is(status?.code, Code.UNAVAILABLE, 'the open transaction ends UNAVAILABLE (gateway shutting down)');
   t.is(await gw.exited, 0);
   t.regex(gw.output(), /"msg":"stopped"/);
   const rows = (await rootQuery(sandbox.primaryPort, 'SELECT COUNT(*) AS n FROM gwtest.shutdown_rows')) as {
@@ -66,7 +67,11 @@ test.serial('SIGTERM rolls back open transactions, drains and exits 0', async (t
   }[];
   t.is(Number(rows[0]?.n), 0, 'rolled back');
   await rootQuery(sandbox.primaryPort, 'DROP TABLE gwtest.shutdown_rows');
-  await t.throwsAsync(execute(client, { sql: 'DO 1' }, { deadlineMs: 2000 }), undefined, 'no longer serving');
+  await t.throwsAsync(
+    execute(client, { sql: 'DO 1' }, { deadlineMs: 2000 }),
+    { code: Code.UNAVAILABLE },
+    'no longer serving',
+  );
 });
 
 test.serial('--print-config shows the effective config with the password redacted', async (t) => {

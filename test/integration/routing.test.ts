@@ -3,6 +3,7 @@
  * proven read-only on the primary, read-only transactions on a replica, read-your-writes tokens.
  */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { rootQuery, sandbox } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { allHealthy, defaultCluster, servedBy } from './helpers/cluster.js';
@@ -107,7 +108,7 @@ test.serial('REPLICA with a staleness bound no replica meets fails UNAVAILABLE n
     const err = await t.throwsAsync(
       query(gw.client, { sql: 'SELECT 1', read_preference: 'READ_PREFERENCE_REPLICA' }),
     );
-    t.is(errorDetails(err).code, 14);
+    t.is(errorDetails(err).code, Code.UNAVAILABLE);
     t.is(errorDetails(err).reason, 'NO_USABLE_REPLICA');
     t.regex(errorDetails(err).details, /not replicating/);
     t.is(await servedBy(gw.client), 1, 'REPLICA_PREFERRED falls back to the primary');

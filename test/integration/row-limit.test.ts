@@ -4,6 +4,7 @@
  * a Transaction the transaction ends (its connection is gone, so MySQL rolled it back).
  */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { runningStatements, waitFor } from '../helpers/sandbox.js';
 import { errorDetails, query, TxStream } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
@@ -32,7 +33,7 @@ test.serial('a Query past the row limit fails ROW_LIMIT and its statement is kil
   const started = Date.now();
   const err = await t.throwsAsync(query(gw.client, { sql: slowResult(marker), max_rows_per_batch: 100 }));
   const details = errorDetails(err);
-  t.is(details.code, 8, details.details);
+  t.is(details.code, Code.RESOURCE_EXHAUSTED, details.details);
   t.is(details.reason, 'ROW_LIMIT');
   t.true(
     Date.now() - started < 5000,
@@ -53,10 +54,13 @@ test.serial('inside a Transaction the row limit ends the transaction', async (t)
   await tx.begin({ read_only: true });
   const id = tx.send({ query: { sql: slowResult(marker), max_rows_per_batch: 100 } });
   const { last } = await tx.until(id, ['done']);
+  t.is(last.error?.code, Code.RESOURCE_EXHAUSTED);
   t.is(last.error?.reason, 'ROW_LIMIT');
   t.true(last.error?.transaction_rolled_back);
-  const status = await tx.status;
-  t.truthy(status, 'the stream ends with an error status');
+  // The statement was killed with its connection, so the stream ends as on a lost connection.
+  const status = errorDetails(await tx.status);
+  t.is(status.code, Code.UNAVAILABLE, status.details);
+  t.is(status.reason, 'TRANSACTION_ROLLED_BACK');
   await waitFor(async () => (await runningStatements(marker)) === 0, {
     timeoutMs: 5000,
     message: 'the statement is gone from the processlist',

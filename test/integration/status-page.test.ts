@@ -11,12 +11,12 @@
  */
 import test from 'ava';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { AdminHttpServer } from '../../src/admin-http/admin-http-server.js';
-import { addStatusRoutes } from '../../src/admin-http/status-routes.js';
+import { AdminHttpServer } from '../../src/admin/admin-http-server.js';
+import { addStatusRoutes } from '../../src/admin/status-routes.js';
 import type { Backend } from '../../src/backend/backend.js';
 import type { Lease } from '../../src/pool/lease.js';
 import { gatewayPackageDefinition } from '../../src/wire/proto.js';
-import type { GatewayStatus } from '../../src/status/gateway-status.js';
+import type { GatewayStatus } from '../../src/admin/gateway-status.js';
 import { startNode, stopNode } from '../helpers/sandbox.js';
 import { connectAdmin } from './helpers/admin.js';
 import type { AnyMessage } from './helpers/client.js';
@@ -182,7 +182,9 @@ test.serial(
       .filter({ has: page.getByRole('cell', { name: cluster.primary.name, exact: true }) })
       .getByRole('cell', { name: '0 / 3 / 8', exact: true })
       .waitFor();
-    t.pass();
+    const after = rowOf(await readTable(page, 'default'), cluster.primary.name);
+    t.is(after['Pool used / total / max'], '0 / 3 / 8');
+    t.is(after['In flight'], '0');
   },
 );
 

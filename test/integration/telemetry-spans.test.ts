@@ -8,6 +8,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { sandbox } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { allHealthy } from './helpers/cluster.js';
@@ -60,7 +61,7 @@ test.serial('Query: a SERVER span with the RPC attributes and one CLIENT child p
     'rpc.system.name': 'grpc',
     'rpc.method': 'mysqlgateway.v1.Gateway/Query',
     'rpc.status_code': 'OK',
-    'rpc.grpc.status_code': 0,
+    'rpc.grpc.status_code': Code.OK,
     'rpc.system': 'grpc',
     'rpc.service': 'mysqlgateway.v1.Gateway',
     'mysqlgateway.cluster': 'default',
@@ -224,7 +225,7 @@ test.serial(
     );
     t.like(server.attributes, {
       'rpc.status_code': 'ALREADY_EXISTS',
-      'rpc.grpc.status_code': 6,
+      'rpc.grpc.status_code': Code.ALREADY_EXISTS,
       'error.type': 'ALREADY_EXISTS',
       'mysqlgateway.reason': 'DUPLICATE_KEY',
     });
@@ -252,7 +253,7 @@ test.serial('a failure before MySQL: error.type on the call span and no statemen
   );
   t.like(server.attributes, {
     'error.type': 'NOT_FOUND',
-    'rpc.grpc.status_code': 5,
+    'rpc.grpc.status_code': Code.NOT_FOUND,
     'mysqlgateway.reason': 'UNKNOWN_CLUSTER',
   });
   t.is(spans.length, 1);
@@ -320,7 +321,8 @@ test.serial('an incoming W3C traceparent continues the caller’s trace', async 
 });
 
 test.serial('log lines about a call carry its trace_id and span_id', async (t) => {
-  await t.throwsAsync(execute(gw.client, { sql: 'INSERT INTO tel_missing_table VALUES (1)' }));
+  const err = await t.throwsAsync(execute(gw.client, { sql: 'INSERT INTO tel_missing_table VALUES (1)' }));
+  t.like(errorDetails(err), { code: Code.NOT_FOUND, reason: 'UNKNOWN_TABLE' });
   const { server } = await traceOf(
     tel.spans,
     'Execute',

@@ -6,6 +6,7 @@
  */
 import { credentials } from '@grpc/grpc-js';
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { hashToken, newToken } from '../../src/auth/tokens.js';
 import { GatewayClient } from '../../src/client/index.js';
 import { makeCa, type TestCa } from '../helpers/certs.js';
@@ -37,7 +38,7 @@ const select = { sql: 'SELECT 1 AS one', read_preference: 'READ_PREFERENCE_PRIMA
 async function outcome(p: Promise<unknown>): Promise<{ code: number; reason: string }> {
   try {
     await p;
-    return { code: 0, reason: '' };
+    return { code: Code.OK, reason: '' };
   } catch (err) {
     return { code: (err as { code: number }).code, reason: errorDetails(err).reason };
   }
@@ -126,14 +127,18 @@ test.serial(
     const rep = withCert(reporting);
     t.is((await query(rep, select)).rows.length, 1, 'CN=reporting is the reporting principal');
     const write = await outcome(execute(rep, { sql: 'DO 1' }));
-    t.deepEqual(write, { code: 7, reason: 'READ_ONLY_PRINCIPAL' }, 'and reporting is read-only');
+    t.deepEqual(
+      write,
+      { code: Code.PERMISSION_DENIED, reason: 'READ_ONLY_PRINCIPAL' },
+      'and reporting is read-only',
+    );
 
     const bill = withCert(spiffe);
     const done: AnyMessage = await execute(bill, { sql: 'DO 1' });
     t.is(done.affected_rows, '0', 'a SPIFFE URI SAN names the billing principal (read-write)');
 
     t.deepEqual(await outcome(query(withCert(stranger), select)), {
-      code: 16,
+      code: Code.UNAUTHENTICATED,
       reason: 'UNKNOWN_CLIENT_CERTIFICATE',
     });
     t.is(

@@ -1,5 +1,6 @@
 /** Transaction streams: pinning, commit/rollback visibility, pipelining, every way a stream can end. */
 import test from 'ava';
+import { Code } from '../../src/errors.js';
 import { type AnyMessage, execute, query, TxStream, v } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -64,7 +65,7 @@ test.serial('half-close without commit rolls back', async (t) => {
   await tx.execute(`INSERT INTO ${T} VALUES (3, 'abandoned')`);
   tx.call.end();
   const status = await tx.status;
-  t.is(status?.code, 10); // ABORTED
+  t.is(status?.code, Code.ABORTED);
   t.is(await count(3), 0);
 });
 
@@ -94,7 +95,7 @@ test.serial('idle timeout rolls back and ends the stream with DEADLINE_EXCEEDED'
   await tx.begin();
   await tx.execute(`INSERT INTO ${T} VALUES (6, 'idle')`);
   const status = await tx.status; // no request follows: the 500 ms idle timeout fires
-  t.is(status?.code, 4);
+  t.is(status?.code, Code.DEADLINE_EXCEEDED);
   t.is(status?.metadata.get('gateway-reason')[0], 'TRANSACTION_IDLE_TIMEOUT');
   t.is(await count(6), 0);
 });
@@ -104,7 +105,7 @@ test.serial('stream deadline rolls back', async (t) => {
   await tx.begin({ idle_timeout_ms: 60_000 });
   await tx.execute(`INSERT INTO ${T} VALUES (7, 'deadline')`);
   const status = await tx.status;
-  t.is(status?.code, 4);
+  t.is(status?.code, Code.DEADLINE_EXCEEDED);
   t.is(await count(7), 0);
 });
 
@@ -149,7 +150,7 @@ test.serial('a failed statement is answered in-band and the transaction stays us
   await tx.execute(`INSERT INTO ${T} VALUES (9, 'first')`);
   const id = tx.send({ execute: { sql: `INSERT INTO ${T} VALUES (9, 'duplicate')` } });
   const r = await tx.until(id, ['executed']);
-  t.is(r.last.error.code, 6); // ALREADY_EXISTS
+  t.is(r.last.error.code, Code.ALREADY_EXISTS);
   t.is(r.last.error.mysql_errno, 1062);
   t.is(r.last.error.sql_state, '23000');
   t.falsy(r.last.error.transaction_rolled_back);
@@ -173,10 +174,10 @@ test.serial('a deadlock is reported as rolled back and ends the stream ABORTED',
   const [ra, rb] = await Promise.all([a.until(aId, ['executed']), b.until(bId, ['executed'])]);
   const victim = ra.last.error ? { tx: a, r: ra, other: b } : { tx: b, r: rb, other: a };
   t.is(victim.r.last.error.mysql_errno, 1213);
-  t.is(victim.r.last.error.code, 10);
+  t.is(victim.r.last.error.code, Code.ABORTED);
   t.true(victim.r.last.error.transaction_rolled_back);
   const status = await victim.tx.status;
-  t.is(status?.code, 10);
+  t.is(status?.code, Code.ABORTED);
   await victim.other.commit();
 });
 
@@ -184,20 +185,20 @@ test.serial('requests out of order get FAILED_PRECONDITION', async (t) => {
   const first = new TxStream(gw.client);
   first.send({ query: { sql: 'SELECT 1' } });
   const status = await first.status;
-  t.is(status?.code, 9);
+  t.is(status?.code, Code.FAILED_PRECONDITION);
   t.is(status?.metadata.get('gateway-reason')[0], 'BEGIN_REQUIRED');
 
   const tx = new TxStream(gw.client);
   await tx.begin();
   const again = tx.send({ begin: {} });
   const r = await tx.until(again, ['begun']);
-  t.is(r.last.error.code, 9);
+  t.is(r.last.error.code, Code.FAILED_PRECONDITION);
   const commitId = tx.send({ commit: {} });
   const late = tx.send({ query: { sql: 'SELECT 1' } });
   const committed = await tx.until(commitId, ['committed']);
   t.truthy(committed.last.committed);
   const after = await tx.until(late, ['done']);
-  t.is(after.last.error.code, 9);
+  t.is(after.last.error.code, Code.FAILED_PRECONDITION);
   t.is(await tx.status, null);
 });
 
@@ -208,7 +209,7 @@ test.serial(
     await tx.begin();
     const id = tx.send({ execute: { sql: 'COMMIT' } });
     const r = await tx.until(id, ['executed']);
-    t.is(r.last.error.code, 9);
+    t.is(r.last.error.code, Code.FAILED_PRECONDITION);
     t.regex(r.last.error.message, /commit or rollback message/);
     await tx.rollback();
   },
@@ -219,8 +220,11 @@ test.serial('a read-only transaction refuses writes', async (t) => {
   await tx.begin({ read_only: true });
   const id = tx.send({ execute: { sql: `INSERT INTO ${T} VALUES (13, 'ro')` } });
   const r = await tx.until(id, ['executed']);
-  t.truthy(r.last.error);
-  t.is(r.last.error.mysql_errno, 1792);
+  t.like(r.last.error, {
+    code: Code.FAILED_PRECONDITION,
+    reason: 'READ_ONLY_TRANSACTION',
+    mysql_errno: 1792,
+  });
   await tx.rollback();
   t.is(await count(13), 0);
 });

@@ -2,6 +2,7 @@
  * A real gRPC client for the integration tests, generated at run time from the repo's proto
  * (the same way a client in any language would use it), with small promise helpers.
  */
+import { Code } from '../../../src/errors.js';
 import {
   type ChannelCredentials,
   type ClientDuplexStream,
@@ -162,7 +163,7 @@ export class TxStream {
         resolve(e);
       });
       this.call.on('status', (s: { code: number }) => {
-        if (s.code === 0) {
+        if (s.code === Code.OK) {
           this.end(new Error('stream ended with OK'));
           resolve(null);
         }

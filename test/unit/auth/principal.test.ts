@@ -1,4 +1,5 @@
 import test from 'ava';
+import { Code } from '../../../src/errors.js';
 import { Principal } from '../../../src/auth/principal.js';
 import { TokenBucket } from '../../../src/auth/rate-limiter.js';
 import { GatewayError } from '../../../src/errors.js';
@@ -52,7 +53,7 @@ test('a read-only principal refuses writes, naming what was refused', (t) => {
     t.fail();
   } catch (err) {
     t.true(err instanceof GatewayError);
-    t.is((err as GatewayError).code, 7);
+    t.is((err as GatewayError).code, Code.PERMISSION_DENIED);
     t.regex((err as GatewayError).message, /reporting is read-only: Execute refused/);
   }
   t.is(

@@ -10,13 +10,13 @@ function serviceError(code: number, details: string, trailers: Record<string, st
 }
 
 test('a status with the gateway trailers', (t) => {
-  const cause = serviceError(6, "Duplicate entry '1' for key 'PRIMARY'", {
+  const cause = serviceError(StatusCode.ALREADY_EXISTS, "Duplicate entry '1' for key 'PRIMARY'", {
     'gateway-reason': 'DUPLICATE_KEY',
     'mysql-errno': '1062',
     'mysql-sqlstate': '23000',
   });
   const err = GatewayClientError.from(cause);
-  t.is(err.code, 6);
+  t.is(err.code, StatusCode.ALREADY_EXISTS);
   t.is(err.codeName, 'ALREADY_EXISTS');
   t.is(err.reason, 'DUPLICATE_KEY');
   t.is(err.mysqlErrno, 1062);
@@ -31,7 +31,7 @@ test('a status with the gateway trailers', (t) => {
 });
 
 test('a status without trailers (a client-side deadline): reason is the code name', (t) => {
-  const err = GatewayClientError.from(serviceError(4, 'Deadline exceeded', {}));
+  const err = GatewayClientError.from(serviceError(StatusCode.DEADLINE_EXCEEDED, 'Deadline exceeded', {}));
   t.is(err.codeName, 'DEADLINE_EXCEEDED');
   t.is(err.reason, 'DEADLINE_EXCEEDED');
   t.is(err.mysqlErrno, undefined);
@@ -40,7 +40,7 @@ test('a status without trailers (a client-side deadline): reason is the code nam
 
 test('an in-band StatementError', (t) => {
   const err = GatewayClientError.fromStatementError({
-    code: 10,
+    code: StatusCode.ABORTED,
     mysql_errno: 1213,
     sql_state: '40001',
     message: 'Deadlock found when trying to get lock',
@@ -57,7 +57,7 @@ test('an in-band StatementError', (t) => {
 
 test('a gateway-side in-band error has no errno or SQLSTATE', (t) => {
   const err = GatewayClientError.fromStatementError({
-    code: 9,
+    code: StatusCode.FAILED_PRECONDITION,
     mysql_errno: 0,
     sql_state: '',
     message: 'no',
@@ -69,11 +69,15 @@ test('a gateway-side in-band error has no errno or SQLSTATE', (t) => {
 });
 
 test('afterCommit marks a copy and keeps the fields', (t) => {
-  const err = GatewayClientError.fromStatementError({ code: 10, mysql_errno: 1213, reason: 'DEADLOCK' });
+  const err = GatewayClientError.fromStatementError({
+    code: StatusCode.ABORTED,
+    mysql_errno: 1213,
+    reason: 'DEADLOCK',
+  });
   const marked = err.afterCommit();
   t.true(marked.commitAttempted);
   t.false(err.commitAttempted);
-  t.is(marked.code, 10);
+  t.is(marked.code, StatusCode.ABORTED);
   t.is(marked.mysqlErrno, 1213);
   t.is(marked.reason, 'DEADLOCK');
   t.is(marked.afterCommit(), marked);

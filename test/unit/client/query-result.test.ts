@@ -3,6 +3,7 @@
  * high-water mark and resumed once drained, early exit cancels, object rows, protocol errors.
  */
 import test from 'ava';
+import { Code } from '../../../src/errors.js';
 import { GatewayClientError } from '../../../src/client/errors.js';
 import type { WireColumnIn, WireRowIn } from '../../../src/client/messages.js';
 import {
@@ -112,7 +113,7 @@ test('a failure is thrown by the iterator and by metadata()', async (t) => {
   const { feed, result } = setup();
   feed.onMetadata(COLUMNS);
   feed.onRows(batch(1, 1));
-  const err = new GatewayClientError(4, 'too late');
+  const err = new GatewayClientError(Code.DEADLINE_EXCEEDED, 'too late');
   feed.fail(err);
   t.is(await t.throwsAsync(result.all()), err);
   const again = setup();

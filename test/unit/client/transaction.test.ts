@@ -6,6 +6,7 @@
 import { Duplex } from 'node:stream';
 import { type ClientDuplexStream, Metadata } from '@grpc/grpc-js';
 import test from 'ava';
+import { Code } from '../../../src/errors.js';
 import { GatewayClientError } from '../../../src/client/errors.js';
 import type { TransactionRequestOut, TransactionResponseIn } from '../../../src/client/messages.js';
 import { retryLoop } from '../../../src/client/retry.js';
@@ -37,18 +38,18 @@ class FakeCall extends Duplex {
   }
 
   /** Ends like grpc-js: push(null), then 'error' (non-OK) and 'status' at once. */
-  finish(code = 0, details = 'OK', trailers: Record<string, string> = {}): void {
+  finish(code: number = Code.OK, details = 'OK', trailers: Record<string, string> = {}): void {
     if (this.ended) return;
     this.ended = true;
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(trailers)) metadata.set(k, v);
     this.push(null);
-    if (code !== 0) this.emit('error', Object.assign(new Error(details), { code, details, metadata }));
+    if (code !== Code.OK) this.emit('error', Object.assign(new Error(details), { code, details, metadata }));
     this.emit('status', { code, details, metadata });
   }
 
   cancel(): void {
-    this.finish(1, 'Cancelled on client');
+    this.finish(Code.CANCELLED, 'Cancelled on client');
   }
 }
 
@@ -142,9 +143,15 @@ test('an error once the commit was sent is marked commitAttempted and is not ret
       commit: (req, call) => {
         call.respond({
           request_id: req.request_id,
-          error: { code: 10, mysql_errno: 1213, sql_state: '40001', message: 'Deadlock', reason: 'DEADLOCK' },
+          error: {
+            code: Code.ABORTED,
+            mysql_errno: 1213,
+            sql_state: '40001',
+            message: 'Deadlock',
+            reason: 'DEADLOCK',
+          },
         });
-        call.finish(10, 'Deadlock', { 'gateway-reason': 'DEADLOCK' });
+        call.finish(Code.ABORTED, 'Deadlock', { 'gateway-reason': 'DEADLOCK' });
       },
     }),
     (tx) => tx.execute('X'),
@@ -160,7 +167,8 @@ test('an error once the commit was sent is marked commitAttempted and is not ret
 test('losing the stream during commit is not retried either (the outcome is unknown)', async (t) => {
   const { run, calls } = attempt(
     server({
-      commit: (_req, call) => call.finish(14, 'lost', { 'gateway-reason': 'COMMIT_OUTCOME_UNKNOWN' }),
+      commit: (_req, call) =>
+        call.finish(Code.UNAVAILABLE, 'lost', { 'gateway-reason': 'COMMIT_OUTCOME_UNKNOWN' }),
     }),
     (tx) => tx.execute('X'),
   );
@@ -179,9 +187,9 @@ test('a deadlock before commit (even one the callback swallowed) is retried with
       if (deadlocks-- > 0) {
         call.respond({
           request_id: req.request_id,
-          error: { code: 10, mysql_errno: 1213, reason: 'DEADLOCK', transaction_rolled_back: true },
+          error: { code: Code.ABORTED, mysql_errno: 1213, reason: 'DEADLOCK', transaction_rolled_back: true },
         });
-        return call.finish(10, 'Deadlock (the transaction was rolled back)', {
+        return call.finish(Code.ABORTED, 'Deadlock (the transaction was rolled back)', {
           'gateway-reason': 'DEADLOCK',
         });
       }
@@ -218,7 +226,8 @@ test('the committed answer and the end of the stream in the same tick still comm
 test('statements still pending when the stream ends fail with its status', async (t) => {
   const { run } = attempt(
     server({
-      execute: (_req, call) => call.finish(4, 'idle', { 'gateway-reason': 'TRANSACTION_IDLE_TIMEOUT' }),
+      execute: (_req, call) =>
+        call.finish(Code.DEADLINE_EXCEEDED, 'idle', { 'gateway-reason': 'TRANSACTION_IDLE_TIMEOUT' }),
     }),
     async (tx) => {
       const results = await Promise.allSettled([tx.execute('A'), tx.execute('B')]);

@@ -3,6 +3,7 @@
  * through the real protobuf serializer of QueryRequest, as the gateway will decode them.
  */
 import test from 'ava';
+import { Code } from '../../../src/errors.js';
 import { GatewayClientError } from '../../../src/client/errors.js';
 import { gatewayStubClass } from '../../../src/client/stub.js';
 import {
@@ -116,7 +117,7 @@ const REFUSED: [string, () => unknown][] = [
 for (const [name, fn] of REFUSED) {
   test(`refuses ${name} with INVALID_ARGUMENT`, (t) => {
     const err = t.throws(fn, { instanceOf: GatewayClientError });
-    t.is(err?.code, 3);
+    t.is(err?.code, Code.INVALID_ARGUMENT);
     t.is(err?.codeName, 'INVALID_ARGUMENT');
     t.is(err?.reason, 'INVALID_PARAM');
     t.false(err?.message.includes(SECRET), 'the value never appears in the message');

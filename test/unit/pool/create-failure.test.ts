@@ -89,7 +89,7 @@ test('a create hook that throws synchronously is a failed create; no retry loop'
 test('after a failure the next acquire tries again', async (t) => {
   const { pool, hooks } = setup(t);
   hooks.createFailures.push(new Error('blip'));
-  await t.throwsAsync(pool.acquire());
+  assertGatewayError(t, await t.throwsAsync(pool.acquire()), Code.UNAVAILABLE, 'BACKEND_UNAVAILABLE');
   const lease = await pool.acquire();
   t.is(hooks.createCalls, 2);
   lease.release();

@@ -37,7 +37,12 @@ test('a stale lease cannot release a resource that has since been leased again',
   stale.release();
   const current = await pool.acquire();
   t.is(current.resource, stale.resource);
-  t.throws(() => stale.release());
+  assertGatewayError(
+    t,
+    t.throws(() => stale.release()),
+    Code.FAILED_PRECONDITION,
+    'LEASE_ALREADY_RELEASED',
+  );
   t.like(pool.stats(), { idle: 0, used: 1 });
   current.release();
 });

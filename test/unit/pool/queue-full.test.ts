@@ -24,7 +24,7 @@ test('once a waiter leaves, the queue accepts a caller again', async (t) => {
   const holder = await pool.acquire();
   const controller = new AbortController();
   const b = track(pool.acquire({ signal: controller.signal }));
-  await t.throwsAsync(pool.acquire());
+  assertGatewayError(t, await t.throwsAsync(pool.acquire()), Code.RESOURCE_EXHAUSTED, 'POOL_EXHAUSTED');
   controller.abort();
   await flush();
   t.is(b.state, 'rejected');

@@ -8,6 +8,7 @@
  */
 
 import test, { type ExecutionContext } from 'ava';
+import { GatewayError } from '../../../src/errors.js';
 import type { Lease } from '../../../src/pool/lease.js';
 import { Pool } from '../../../src/pool/pool.js';
 import type { PoolHooks } from '../../../src/pool/pool-hooks.js';
@@ -245,7 +246,10 @@ async function run(t: ExecutionContext, seed: number): Promise<void> {
     } else if (op < 0.68) {
       const lease = ended[int(ended.length)];
       if (lease !== undefined) {
-        t.throws(() => (rand() < 0.5 ? lease.release() : lease.destroy()));
+        const err = t.throws(() => (rand() < 0.5 ? lease.release() : lease.destroy()), {
+          instanceOf: GatewayError,
+        });
+        t.is(err?.reason, 'LEASE_ALREADY_RELEASED');
       }
     } else if (op < 0.7) {
       hooks.createFailRate = hooks.createFailRate > 0.5 ? 0.05 : 0.95; // backend down / back up

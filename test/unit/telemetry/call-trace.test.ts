@@ -88,7 +88,7 @@ test('failures: errno and reason on the statement, the gRPC code on the call', a
   t.deepEqual(stmt?.status, { code: SpanStatusCode.ERROR, message: 'ALREADY_EXISTS DUPLICATE_KEY' });
   t.like(server?.attributes, {
     'rpc.status_code': 'ALREADY_EXISTS',
-    'rpc.grpc.status_code': 6,
+    'rpc.grpc.status_code': Code.ALREADY_EXISTS,
     'error.type': 'ALREADY_EXISTS',
   });
   t.is(server?.status.code, SpanStatusCode.UNSET, 'a caller error leaves a SERVER span unset');

@@ -124,6 +124,8 @@ test('metrics off: instruments are no-ops and nothing is collected', async (t) =
   const call = telemetry.startCall('Query');
   call.end();
   // The reader was never attached to a meter provider.
-  await t.throwsAsync(reader.points('db.client.connection.count'));
+  await t.throwsAsync(reader.points('db.client.connection.count'), {
+    message: /not bound to a MetricProducer/,
+  });
   await telemetry.close();
 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { Code } from '../../../src/errors.js';
 import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
 import { responseSerializers, type Serializer } from '../../../src/wire/response-codec.js';
 import { EncodedRows, RowBatchBuilder } from '../../../src/wire/row-encoding.js';
@@ -122,7 +123,10 @@ test('other messages and shapes the encoder does not handle take the generic pat
     { request_id: 'b', begun: { backend: 'x:1', connection_id: '12' } },
     { request_id: 'c', committed: { consistency_token: '0-1-2' } },
     { request_id: 'r', rolled_back: {} },
-    { request_id: 'e', error: { code: 3, message: 'bad', reason: 'X', transaction_rolled_back: false } },
+    {
+      request_id: 'e',
+      error: { code: Code.INVALID_ARGUMENT, message: 'bad', reason: 'X', transaction_rolled_back: false },
+    },
     {
       request_id: 'x',
       executed: { affected_rows: '1', last_insert_id: '0', warning_count: 0, info: '', backend: 'b' },

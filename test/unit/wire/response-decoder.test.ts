@@ -141,5 +141,7 @@ test('other messages, and rows messages it does not recognise, take the generic 
   const truncated = query
     .responseSerialize({ rows: { rows: [{ values: [{ string_value: 'abcdef' }] }] } })
     .subarray(0, 8);
-  t.throws(() => fast.query(truncated));
+  const before = generic;
+  t.throws(() => fast.query(truncated), { instanceOf: RangeError, message: /^index out of range/ });
+  t.is(generic, before + 1, 'thrown by the generic decoder');
 });

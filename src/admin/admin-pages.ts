@@ -4,9 +4,9 @@
  * with authentication on, a request needs `Authorization: Bearer <token>` of an admin principal.
  */
 import type { IncomingMessage } from 'node:http';
-import type { AdminRefusal } from '../admin-http/admin-http-server.js';
+import type { AdminRefusal } from './admin-http-server.js';
 import { Code, GatewayError } from '../errors.js';
-import type { CallGuard } from './call-guard.js';
+import type { CallGuard } from '../auth/call-guard.js';
 
 /** `true` for addresses only the local machine can reach. */
 export function isLoopback(host: string): boolean {

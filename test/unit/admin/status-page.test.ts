@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import test from 'ava';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../../src/admin-http/status-page.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from '../../../src/admin/status-page.js';
 
 function directive(name: string): string[] {
   const found = STATUS_PAGE_CSP.split(';')

@@ -1,7 +1,8 @@
 /**
  * The one status snapshot of a gateway: every cluster, its backends, their health and pool
- * statistics, open transactions and uptime. Both the gRPC `Admin.GetStatus` (server/admin.ts)
- * and the admin HTTP `/status.json` and `/status` page (admin-http/status-routes.ts) report what
+ * statistics, open transactions and uptime. Both the gRPC `Admin.GetStatus` (server/admin.ts,
+ * through status-encoding.ts) and the admin HTTP `/status.json` and `/status` page
+ * (status-routes.ts) report what
  * {@link gatewayStatus} returns, so they cannot disagree.
  *
  * Field names are the proto's (`mysqlgateway.v1.GetStatusResponse`, snake_case). Values are

@@ -8,7 +8,7 @@ import {
   type StatusBackend,
   type StatusCluster,
   type StatusSources,
-} from '../../../src/status/gateway-status.js';
+} from '../../../src/admin/gateway-status.js';
 
 function stats(over: Partial<PoolStats> = {}): PoolStats {
   return {

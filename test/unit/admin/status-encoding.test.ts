@@ -1,8 +1,8 @@
 /** GetStatus's encoding of the status snapshot: enum names, uint64 as strings, unknowns as proto defaults. */
 import test from 'ava';
-import { encodeGetStatusResponse } from '../../../src/server/admin.js';
+import { encodeGetStatusResponse } from '../../../src/admin/status-encoding.js';
 import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
-import type { BackendStatus, GatewayStatus, PoolStatus } from '../../../src/status/gateway-status.js';
+import type { BackendStatus, GatewayStatus, PoolStatus } from '../../../src/admin/gateway-status.js';
 
 const pool: PoolStatus = {
   total: 3,

@@ -1,12 +1,12 @@
 /**
- * The status routes (thin adapters over the one status snapshot, status/gateway-status.ts, that
+ * The status routes (thin adapters over the one status snapshot, gateway-status.ts, that
  * Admin.GetStatus answers too): `/status.json` sends it, `/status` sends the page that shows it
  * (status-page.ts). Both show internals (backend addresses, errors, pool figures): they are
  * registered through {@link AdminHttpServer.route} like every admin route, on a listener bound to
  * loopback by default.
  */
 import type { ServerResponse } from 'node:http';
-import type { GatewayStatus } from '../status/gateway-status.js';
+import type { GatewayStatus } from './gateway-status.js';
 import { type AdminHttpServer, sendJson } from './admin-http-server.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
