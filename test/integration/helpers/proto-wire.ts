@@ -70,7 +70,8 @@ export interface WireField {
   readonly end: number;
 }
 
-function readVarint(buf: Buffer, pos: number): { value: bigint; next: number } {
+/** Reads the varint at `pos` (any length); throws when it runs past the end. */
+export function readVarint(buf: Buffer, pos: number): { value: bigint; next: number } {
   let value = 0n;
   let shift = 0n;
   for (let i = pos; i < buf.length; i++) {
@@ -82,29 +83,50 @@ function readVarint(buf: Buffer, pos: number): { value: bigint; next: number } {
   throw new Error(`varint at ${pos} runs past the end`);
 }
 
-/** Splits a well-formed message (wire types 0, 1, 2 and 5 only) into its fields. */
+/**
+ * Splits a well-formed message into its fields (a group is one field, from its start key to
+ * its end key); throws on anything malformed.
+ */
 export function parseFields(buf: Buffer): WireField[] {
   const fields: WireField[] = [];
   let pos = 0;
   while (pos < buf.length) {
-    const k = readVarint(buf, pos);
-    const no = Number(k.value >> 3n);
-    const wt = Number(k.value & 7n);
-    let payloadStart = k.next;
-    let end: number;
-    if (wt === WT.VARINT) end = readVarint(buf, k.next).next;
-    else if (wt === WT.I64) end = k.next + 8;
-    else if (wt === WT.I32) end = k.next + 4;
-    else if (wt === WT.LEN) {
-      const len = readVarint(buf, k.next);
-      payloadStart = len.next;
-      end = len.next + Number(len.value);
-    } else throw new Error(`wire type ${wt} at ${pos}`);
-    if (end > buf.length) throw new Error(`field ${no} at ${pos} runs past the end`);
-    fields.push({ no, wt, start: pos, keyEnd: k.next, payloadStart, end });
-    pos = end;
+    const f = parseField(buf, pos);
+    if (f.wt === WT.EGROUP) throw new Error(`end group ${f.no} without a start at ${pos}`);
+    fields.push(f);
+    pos = f.end;
   }
   return fields;
+}
+
+function parseField(buf: Buffer, pos: number): WireField {
+  const k = readVarint(buf, pos);
+  const no = Number(k.value >> 3n);
+  const wt = Number(k.value & 7n);
+  let payloadStart = k.next;
+  let end: number;
+  if (wt === WT.VARINT) end = readVarint(buf, k.next).next;
+  else if (wt === WT.I64) end = k.next + 8;
+  else if (wt === WT.I32) end = k.next + 4;
+  else if (wt === WT.LEN) {
+    const len = readVarint(buf, k.next);
+    payloadStart = len.next;
+    end = len.next + Number(len.value);
+  } else if (wt === WT.EGROUP) end = k.next;
+  else if (wt === WT.SGROUP) {
+    end = k.next;
+    for (;;) {
+      if (end >= buf.length) throw new Error(`group ${no} at ${pos} has no end`);
+      const inner = parseField(buf, end);
+      end = inner.end;
+      if (inner.wt === WT.EGROUP) {
+        if (inner.no !== no) throw new Error(`group ${no} at ${pos} ends as ${inner.no}`);
+        break;
+      }
+    }
+  } else throw new Error(`wire type ${wt} at ${pos}`);
+  if (end > buf.length) throw new Error(`field ${no} at ${pos} runs past the end`);
+  return { no, wt, start: pos, keyEnd: k.next, payloadStart, end };
 }
 
 /** A Gateway method taking requests. */
