@@ -10,7 +10,8 @@ import {
   InterceptingCall,
   type Interceptor,
   loadPackageDefinition,
-  type Metadata,
+  Metadata,
+  makeGenericClientConstructor,
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -45,6 +46,71 @@ export function connectClient(port: number, opts: ConnectOpts = {}): GatewayStub
     opts.credentials ?? credentials.createInsecure(),
     stubOptions(opts),
   ) as GatewayStub;
+}
+
+/**
+ * A client that sends and receives raw bytes (identity serializers): Query, Execute and
+ * Transaction take and yield Buffers, so a test can send any bytes as a request message.
+ */
+export function rawClient(port: number): GatewayStub {
+  const identity = (b: Buffer) => b;
+  const methods = Object.fromEntries(
+    ['Query', 'Execute', 'Transaction'].map((m) => [
+      m,
+      {
+        path: `/mysqlgateway.v1.Gateway/${m}`,
+        requestStream: m === 'Transaction',
+        responseStream: m !== 'Execute',
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
+    ]),
+  );
+  const Ctor = makeGenericClientConstructor(methods as never, 'Raw');
+  return new Ctor(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as GatewayStub;
+}
+
+/** How a raw call ended: its status and every response message, still encoded. */
+export interface RawOutcome {
+  code: number;
+  details: string;
+  metadata: Metadata;
+  messages: Buffer[];
+}
+
+/**
+ * Awaits the end of a streaming call of {@link rawClient} (Query or Transaction); rejects when
+ * no status arrives within `timeoutMs` (the gateway hung on the input).
+ */
+export function rawOutcome(call: AnyMessage, timeoutMs = 10_000): Promise<RawOutcome> {
+  return new Promise((resolve, reject) => {
+    const messages: Buffer[] = [];
+    const timer = setTimeout(
+      () => reject(new Error(`no status within ${timeoutMs} ms: the gateway hung on this input`)),
+      timeoutMs,
+    );
+    call.on('data', (m: Buffer) => messages.push(m));
+    call.on('error', () => {}); // the status event below carries the same
+    call.on('status', (s: { code: number; details: string; metadata: Metadata }) => {
+      clearTimeout(timer);
+      resolve({ code: s.code, details: s.details, metadata: s.metadata, messages });
+    });
+  });
+}
+
+/** Runs a unary Execute of {@link rawClient} with `bytes` as the request. */
+export function rawExecute(raw: GatewayStub, bytes: Buffer, timeoutMs = 10_000): Promise<RawOutcome> {
+  return new Promise((resolve) => {
+    raw.Execute(bytes, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
+      resolve(
+        err
+          ? { code: err.code, details: err.details, metadata: err.metadata, messages: [] }
+          : { code: 0, details: '', metadata: new Metadata(), messages: [res] },
+      ),
+    );
+  });
 }
 
 /** How a test client connects: TLS credentials, and a bearer token sent on every call. */
