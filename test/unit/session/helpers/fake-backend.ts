@@ -164,17 +164,10 @@ export class FakeBackend {
     if (fake.broken) return Promise.reject(errors.unavailable('CONNECTION_KILLED', 'connection is broken'));
     const call: RunCall = { conn: fake, sql: stmt.sql, params: stmt.params, sink, ctx };
     this.runs.push(call);
-    for (let w = this.#runWaiters.length - 1; w >= 0; w--) {
-      const waiter = this.#runWaiters[w];
-      if (waiter && matches(waiter.match, stmt.sql)) {
-        this.#runWaiters.splice(w, 1);
-        waiter.resolve(call);
-      }
-    }
     const i = this.#scripts.findIndex((s) => matches(s.match, stmt.sql));
     const entry = i >= 0 ? this.#scripts[i] : undefined;
     if (entry?.once) this.#scripts.splice(i, 1);
-    return new Promise<StatementOutcome>((resolve, reject) => {
+    const outcome = new Promise<StatementOutcome>((resolve, reject) => {
       let settled = false;
       const signal = ctx.signal;
       const onAbort = () => this.abortStatement(conn, GatewayError.from(signal.reason));
@@ -187,17 +180,30 @@ export class FakeBackend {
       };
       fake.failInflight = (err) => settle(() => reject(GatewayError.from(err)));
       signal.addEventListener('abort', onAbort, { once: true });
-      Promise.resolve()
-        .then(() => entry?.script(call))
-        .then(
-          (outcome) => settle(() => resolve(outcome ?? ok())),
-          (err: unknown) =>
-            settle(() => {
-              if ((err as { fatal?: boolean }).fatal) fake.lose(err as Error);
-              reject(GatewayError.from(err));
-            }),
-        );
+      let result: Promise<StatementOutcome | undefined>;
+      try {
+        // Synchronously, as mysql2 parses a socket read: rows reach the sink before run returns.
+        result = Promise.resolve(entry?.script(call));
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      result.then(
+        (out) => settle(() => resolve(out ?? ok())),
+        (err: unknown) =>
+          settle(() => {
+            if ((err as { fatal?: boolean }).fatal) fake.lose(err as Error);
+            reject(GatewayError.from(err));
+          }),
+      );
     });
+    for (let w = this.#runWaiters.length - 1; w >= 0; w--) {
+      const waiter = this.#runWaiters[w];
+      if (waiter && matches(waiter.match, stmt.sql)) {
+        this.#runWaiters.splice(w, 1);
+        waiter.resolve(call);
+      }
+    }
+    return outcome;
   }
 
   abortStatement(conn: DbConnection, reason: GatewayError): void {
