@@ -50,6 +50,7 @@ for (const [label, limits, reason] of [
 
 test('the limit error wins over the error the killed statement reports', async (t) => {
   const s = setup({ maxRowsPerQuery: 3 });
+  s.backend.killOnly = true;
   s.backend.on(SQL, (call) => {
     rowsResult(['n'], many(5))(call);
     throw Object.assign(new Error('Query execution was interrupted'), { errno: 1317, sqlState: '70100' });

@@ -99,6 +99,8 @@ export class FakeBackend {
   readonly leases: FakeLease[] = [];
   /** Every abortStatement call. */
   readonly aborted: { conn: FakeConnection; reason: GatewayError }[] = [];
+  /** abortStatement poisons the connection without failing the statement in flight. */
+  killOnly = false;
   /** acquire calls, including failed ones. */
   acquires = 0;
   /** Runs before each acquire hands out a lease; throw to fail the acquire. */
@@ -160,10 +162,11 @@ export class FakeBackend {
     ctx: StatementContext,
   ): Promise<StatementOutcome> {
     const fake = conn as unknown as FakeConnection;
-    if (ctx.signal.aborted) return Promise.reject(GatewayError.from(ctx.signal.reason));
-    if (fake.broken) return Promise.reject(errors.unavailable('CONNECTION_KILLED', 'connection is broken'));
+    // Recorded even when refused below: a test sees every statement the session tried to send.
     const call: RunCall = { conn: fake, sql: stmt.sql, params: stmt.params, sink, ctx };
     this.runs.push(call);
+    if (ctx.signal.aborted) return Promise.reject(GatewayError.from(ctx.signal.reason));
+    if (fake.broken) return Promise.reject(errors.unavailable('CONNECTION_KILLED', 'connection is broken'));
     const i = this.#scripts.findIndex((s) => matches(s.match, stmt.sql));
     const entry = i >= 0 ? this.#scripts[i] : undefined;
     if (entry?.once) this.#scripts.splice(i, 1);
@@ -206,9 +209,15 @@ export class FakeBackend {
     return outcome;
   }
 
+  /**
+   * Like Backend.abortStatement: poisons the connection and fails the statement in flight with
+   * `reason` at once; with {@link killOnly} it only poisons (the statement then ends however its
+   * script says, as a KILL QUERY alone would make it).
+   */
   abortStatement(conn: DbConnection, reason: GatewayError): void {
     const fake = conn as unknown as FakeConnection;
     this.aborted.push({ conn: fake, reason });
-    fake.abort(reason);
+    if (this.killOnly) fake.poison(reason);
+    else fake.abort(reason);
   }
 }
