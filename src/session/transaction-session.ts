@@ -12,6 +12,7 @@ import { CallAbort } from '../abort-signal.js';
 import type { Backend, StatementContext } from '../backend/backend.js';
 import type { DbConnection } from '../backend/connection.js';
 import { Code, errors, GatewayError } from '../errors.js';
+import { type Clock, systemClock } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { Access } from './access.js';
@@ -71,6 +72,8 @@ export interface TransactionSessionOptions {
   readonly events: TransactionEvents;
   /** Hears when the session ends (the session registry). */
   readonly observer?: TransactionObserver;
+  /** Runs the idle and lifetime timers; unit tests pass a fake one. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** One Transaction stream. */
@@ -87,8 +90,9 @@ export class TransactionSession {
   private dirty = false;
   private readonly internal = new CallAbort();
   private readonly ctx: StatementContext;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private lifetimeTimer: NodeJS.Timeout | undefined;
+  private idleTimer: unknown;
+  private lifetimeTimer: unknown;
+  private readonly clock: Clock;
   private idleTimeoutMs: number;
   private finished: Promise<void>;
   private resolveFinished!: () => void;
@@ -106,6 +110,7 @@ export class TransactionSession {
     this.access = opts.caller.access;
     this.output = opts.events;
     this.observer = opts.observer;
+    this.clock = opts.clock ?? systemClock;
     const callCtx = opts.caller.ctx;
     const settings = opts.settings;
     this.ctx = {
@@ -176,9 +181,10 @@ export class TransactionSession {
   }
 
   private armIdleTimer(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer);
     if (this.stateValue === 'ended') return;
-    this.idleTimer = setTimeout(() => {
+    // systemClock's timers are unref()ed: an idle transaction does not keep the process alive.
+    this.idleTimer = this.clock.setTimeout(() => {
       if (this.pumping) return this.armIdleTimer();
       this.internal.abort(
         new GatewayError(
@@ -188,7 +194,6 @@ export class TransactionSession {
         ),
       );
     }, this.idleTimeoutMs);
-    this.idleTimer.unref();
   }
 
   private async pump(): Promise<void> {
@@ -293,7 +298,7 @@ export class TransactionSession {
       return this.finish(GatewayError.from(err));
     }
     this.transition('open');
-    this.lifetimeTimer = setTimeout(() => {
+    this.lifetimeTimer = this.clock.setTimeout(() => {
       this.internal.abort(
         new GatewayError(
           Code.DEADLINE_EXCEEDED,
@@ -302,7 +307,6 @@ export class TransactionSession {
         ),
       );
     }, this.settings.maxLifetimeMs);
-    this.lifetimeTimer.unref();
     this.output.begun(id, this.backend.name, conn.threadId);
   }
 
@@ -460,8 +464,8 @@ export class TransactionSession {
   }
 
   private clearTimers(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (this.lifetimeTimer) clearTimeout(this.lifetimeTimer);
+    if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer);
+    if (this.lifetimeTimer !== undefined) this.clock.clearTimeout(this.lifetimeTimer);
     this.idleTimer = undefined;
     this.lifetimeTimer = undefined;
   }
