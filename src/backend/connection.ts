@@ -7,8 +7,10 @@
  * prepare (ER_UNSUPPORTED_PS) is retried once through the text protocol, which is safe because
  * a refused prepare never ran anything.
  */
-import type { Connection as Mysql2Connection, FieldPacket, ResultSetHeader } from 'mysql2';
+import type { FieldPacket, ResultSetHeader } from 'mysql2';
 import { GatewayError } from '../errors.js';
+import { destroyConnectionSocket, isMariaDbConnection, resetConnection } from '../internals.js';
+import { type Clock, systemClock } from '../pool/clock.js';
 import {
   binaryTypeCast,
   needsBinaryTypeCast,
@@ -49,19 +51,53 @@ export interface StatementOptions {
   readonly textSql?: () => string;
 }
 
+/**
+ * One statement as mysql2's `execute(sql, values)` / `query(options)` return it: an emitter of
+ * `fields`, `result` (a row array, or the OK packet), `error` and `end`.
+ */
+export interface DriverCommand {
+  // biome-ignore lint/suspicious/noExplicitAny: mysql2's listener signature
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/**
+ * The part of a mysql2 core (callback) connection that {@link DbConnection} uses; mysql2's
+ * `Connection` is one (plus the internals in src/internals.ts: `_isMariaDB`, `reset`, `stream`).
+ * Narrow so that unit tests can drive a DbConnection over a fake.
+ */
+export interface DriverConnection {
+  /** Server thread id of the connection, from the handshake. */
+  readonly threadId: number | null | undefined;
+  /** Fatal errors (`error`) and the server closing the connection (`end`). */
+  on(event: 'error' | 'end', listener: (err?: unknown) => void): unknown;
+  /** A prepared statement (binary protocol). */
+  execute(sql: string, values: never): DriverCommand;
+  /** A text-protocol statement, as an emitter (`options` holds `sql` and `values`) or with a callback. */
+  query(options: never): DriverCommand;
+  query(sql: string, cb: (err: unknown) => void): unknown;
+  /** Stops / resumes reading from the socket. */
+  pause(): void;
+  resume(): void;
+  /** COM_PING. */
+  ping(cb: (err: unknown) => void): unknown;
+  /** COM_QUIT, then closes the socket. */
+  end(cb: (err: unknown) => void): unknown;
+  /** Closes the socket without COM_QUIT. */
+  destroy(): void;
+}
+
 const ER_UNSUPPORTED_PS = 1295;
 
-function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+function withTimeout(p: Promise<void>, ms: number, clock: Clock): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
+    const timer = clock.setTimeout(resolve, ms);
     p.then(
       () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       },
       () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       },
     );
@@ -92,13 +128,20 @@ export class DbConnection {
   /** Compiled result shapes by statement text, for the statements this connection prepared. */
   private readonly shapes = new ResultShapeCache();
 
+  /**
+   * @param conn A connected mysql2 connection (or a fake of one).
+   * @param initSql Re-applied after each {@link reset}.
+   * @param now Epoch ms, for {@link openedAt}.
+   * @param clock Timers bounding {@link close}. @default systemClock
+   */
   constructor(
-    private readonly conn: Mysql2Connection,
+    private readonly conn: DriverConnection,
     private readonly initSql: string,
     now: number,
+    private readonly clock: Clock = systemClock,
   ) {
     this.threadId = conn.threadId ?? 0;
-    this.isMariaDb = (conn as unknown as { _isMariaDB?: boolean })._isMariaDB === true;
+    this.isMariaDb = isMariaDbConnection(conn);
     this.openedAt = now;
     conn.on('error', (err) => {
       // Fatal errors arrive here; the pool destroys the connection when its lease ends.
@@ -256,7 +299,7 @@ export class DbConnection {
    * session settings.
    */
   async reset(): Promise<void> {
-    await this.simple((cb) => (this.conn as unknown as { reset(cb: (e: unknown) => void): void }).reset(cb));
+    await this.simple((cb) => resetConnection(this.conn, cb));
     if (this.initSql) await this.exec(this.initSql);
   }
 
@@ -265,18 +308,17 @@ export class DbConnection {
     if (this.closed) return;
     this.closed = true;
     if (this.brokenReason !== undefined) {
-      if (this.beforeClose) await withTimeout(this.beforeClose, 2000);
+      if (this.beforeClose) await withTimeout(this.beforeClose, 2000, this.clock);
       this.hardClose();
       return;
     }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.conn.destroy();
         resolve();
       }, 1000);
-      timer.unref();
       this.conn.end(() => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         resolve();
       });
     });
@@ -295,7 +337,7 @@ export class DbConnection {
    */
   private hardClose(): void {
     this.conn.destroy();
-    (this.conn as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    destroyConnectionSocket(this.conn);
   }
 
   private brokenError(): GatewayError {

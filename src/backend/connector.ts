@@ -6,10 +6,11 @@
  * operations, writes included; we do not).
  */
 import { readFileSync } from 'node:fs';
-import mysql from 'mysql2';
+import mysql, { type ConnectionOptions } from 'mysql2';
 import { Code, GatewayError } from '../errors.js';
+import { isMariaDbConnection } from '../internals.js';
 import { DRIVER_CONNECTION_OPTIONS } from '../sql/values.js';
-import { DbConnection } from './connection.js';
+import { DbConnection, type DriverConnection } from './connection.js';
 
 /** Everything needed to open connections to one server. Mapped from the config by the composition root. */
 export interface ConnectorSettings {
@@ -53,8 +54,19 @@ export interface ConnectorSettings {
   readonly maxPreparedStatements: number;
 }
 
-/** Clock and randomness, injectable for tests. */
+/**
+ * A connection that is connecting: mysql2's `createConnection` result, which emits `connect` once
+ * the handshake is done or `error` if it fails.
+ */
+export interface ConnectingDriverConnection extends DriverConnection {
+  once(event: 'connect' | 'error', listener: (arg: unknown) => void): unknown;
+  removeListener(event: 'error', listener: (err: unknown) => void): unknown;
+}
+
+/** Clock, randomness and the driver, injectable for tests. */
 export interface ConnectorDeps {
+  /** Starts a driver connection. @default mysql2's `createConnection` */
+  readonly createConnection?: (options: ConnectionOptions) => ConnectingDriverConnection;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -162,8 +174,9 @@ export class Connector {
   /** One connection attempt, session settings applied. */
   openOnce(): Promise<DbConnection> {
     const s = this.settings;
+    const createConnection = this.deps.createConnection ?? mysql.createConnection;
     return new Promise<DbConnection>((resolve, reject) => {
-      const conn = mysql.createConnection({
+      const conn = createConnection({
         host: s.host,
         port: s.port,
         user: s.user,
@@ -187,7 +200,7 @@ export class Connector {
       conn.once('connect', () => {
         conn.removeListener('error', onError);
         // Session tracking puts the GTID of each write in its OK packet: the consistency token.
-        const isMariaDb = (conn as unknown as { _isMariaDB?: boolean })._isMariaDB === true;
+        const isMariaDb = isMariaDbConnection(conn);
         const initSql = `${this.initSql}, ${isMariaDb ? "session_track_system_variables = 'last_gtid'" : "session_track_gtids = 'OWN_GTID'"}`;
         const db = new DbConnection(conn, initSql, (this.deps.now ?? Date.now)());
         db.exec(initSql).then(

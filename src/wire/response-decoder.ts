@@ -13,6 +13,8 @@
  * compares it with proto-loader over random messages.
  */
 
+import { bufferUtf8Slice } from '../internals.js';
+
 /** A `Value` message as received (proto-loader sets the virtual `kind` to the field present). */
 export interface WireValueIn {
   readonly kind?: string;
@@ -36,8 +38,8 @@ const NULL_VALUE: WireValueIn = Object.freeze({
   kind: 'null_value',
 }) as WireValueIn;
 
-type StringSlice = (this: Buffer, start: number, end: number) => string;
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: StringSlice }).utf8Slice;
+/** What `buf.toString('utf8', start, end)` calls after normalising its arguments, cached here. */
+const utf8Slice = bufferUtf8Slice;
 
 /** Reads protobuf fields from one buffer; throws {@link UNHANDLED} on anything malformed. */
 class Reader {

@@ -8,6 +8,7 @@
  * with protobufjs's bytes, for wire-row arrays and for batches built here.
  */
 import { Code, GatewayError } from '../errors.js';
+import { bufferLatin1Write, bufferUtf8Write } from '../internals.js';
 import type { WireValue } from '../sql/wire.js';
 
 /**
@@ -86,11 +87,9 @@ export function utf8Size(s: string): number {
   return n;
 }
 
-type StringWrite = (this: Buffer, s: string, offset: number, length: number) => number;
-/** Buffer's per-encoding writers (what `buf.write` calls after normalising its arguments). */
-const fastWrites = Buffer.prototype as unknown as { latin1Write?: StringWrite; utf8Write?: StringWrite };
-const latin1Write = fastWrites.latin1Write;
-const utf8Write = fastWrites.utf8Write;
+/** Buffer's per-encoding writers (what `buf.write` calls after normalising its arguments), cached here. */
+const latin1Write = bufferLatin1Write;
+const utf8Write = bufferUtf8Write;
 
 /** Writes `s`, whose UTF-8 size is `size`; equal to its length means ASCII (one byte per unit). */
 export function writeString(buf: Buffer, pos: number, s: string, size: number): number {
