@@ -6,7 +6,7 @@
  * States (illegal transitions throw):
  *   awaitingBegin -> beginning -> open -> finishing -> ended
  *   beginning -> finishing (begin failed after a connection was leased)
- *   any state -> ended
+ *   any state but ended -> ended
  */
 import { CallAbort } from '../abort-signal.js';
 import type { Backend, StatementContext } from '../backend/backend.js';
@@ -288,6 +288,11 @@ export class TransactionSession {
       lease = await this.backend.acquire(this.ctx);
     } catch (err) {
       return this.finish(GatewayError.from(err));
+    }
+    if (this.stateValue === 'ended') {
+      // The session ended (aborted) while the connection was on its way: hand it straight back.
+      endLease(lease, false);
+      return;
     }
     this.lease = lease;
     if (this.ctx.signal.aborted) return this.finish(GatewayError.from(this.ctx.signal.reason));

@@ -38,6 +38,7 @@ export function newRunner(limits: Partial<SessionLimits> = {}, bytesPerRow = 10)
     { ...LIMITS, ...limits },
     classifyStatement,
     () => new FakeRowBatch(bytesPerRow),
+    () => new FakeRowBatch(bytesPerRow),
   );
 }
 
