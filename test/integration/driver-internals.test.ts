@@ -7,11 +7,11 @@
 import test from 'ava';
 import mysql from 'mysql2';
 import type { RowSink } from '../../src/backend/connection.js';
-import { type BackendSettings, Connector } from '../../src/backend/connector.js';
+import { type ConnectorSettings, Connector } from '../../src/backend/connector.js';
 import { destroyConnectionSocket, isMariaDbConnection } from '../../src/internals.js';
 import { ensureSandbox, rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
 
-const settings: BackendSettings = {
+const settings: ConnectorSettings = {
   name: 'primary',
   host: sandbox.host,
   port: sandbox.primaryPort,

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import type { ConnectionOptions, FieldPacket } from 'mysql2';
 import type { DbConnection } from '../../../../src/backend/connection.js';
-import type { BackendSettings, ConnectingDriverConnection } from '../../../../src/backend/connector.js';
+import type { ConnectorSettings, ConnectingDriverConnection } from '../../../../src/backend/connector.js';
 import { deferred, type Deferred } from '../../pool/helpers/fake-hooks.js';
 
 export { deferred } from '../../pool/helpers/fake-hooks.js';
@@ -228,7 +228,7 @@ export class FakeDriver {
 }
 
 /** Settings of a test backend: 3 connect attempts, backoff 100 ms doubling up to 1 s. */
-export const TEST_SETTINGS: BackendSettings = Object.freeze({
+export const TEST_SETTINGS: ConnectorSettings = Object.freeze({
   name: 'db1:3306',
   host: '127.0.0.1',
   port: 3306,
