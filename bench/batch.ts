@@ -11,7 +11,7 @@
  * calls in flight; direct runs as many connections, each with its own loop.
  */
 import type mysql from 'mysql2/promise';
-import { type BatchStep, GatewayClient, GatewayClientError, StatusCode } from '../src/client/index.js';
+import { type BatchStep, GatewayClient } from '../src/client/index.js';
 import { BENCH_TOKEN, type GatewayProcess, percentile } from './gateway-process.js';
 import type { Row } from './report.js';
 
@@ -48,22 +48,6 @@ export async function prepareBatchTable(conn: mysql.Connection): Promise<void> {
 export async function batchScenarios(gw: GatewayProcess, ctx: BatchBenchContext): Promise<void> {
   const client = new GatewayClient(`127.0.0.1:${gw.port}`, { token: BENCH_TOKEN, defaultDeadlineMs: 30_000 });
   try {
-    try {
-      (await client.batch([{ sql: 'SELECT 1' }])).throwOnError();
-    } catch (err) {
-      if (err instanceof GatewayClientError && err.code === StatusCode.UNIMPLEMENTED) {
-        for (const scenario of [BATCH_SELECT_SCENARIO, BATCH_INSERT_SCENARIO])
-          ctx.record({
-            scenario,
-            side: 'gateway',
-            concurrency: BATCH_CONCURRENCY,
-            throughput: Number.NaN,
-            note: 'not measured: this gateway does not implement Batch (UNIMPLEMENTED)',
-          });
-        return;
-      }
-      throw err;
-    }
     const selects = (): BatchStep[] =>
       Array.from({ length: BATCH_SIZE }, () => ({ sql: ctx.pointSql, params: [ctx.randomId()] }));
     const inserts = (): BatchStep[] =>

@@ -385,6 +385,21 @@ const BATCH_HEADROOM = 64;
 const BUILDER_SCRATCH = new Scratch();
 
 /**
+ * A row's body size, its values' sizes left in `scratch` for the writer (clear it afterwards). A
+ * value the encoder cannot represent (the row decoder never produces one) fails INTERNAL.
+ */
+function sizeBuilderRow(values: readonly WireValue[], scratch: Scratch): number {
+  scratch.ensure(values.length);
+  try {
+    return sizeRow(values, scratch, 0);
+  } catch (err) {
+    scratch.clear();
+    if (err !== UNHANDLED) throw err;
+    throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
+  }
+}
+
+/**
  * Encodes rows one at a time into a batch. A batch is a slice of a slab that later batches do not
  * overwrite (they go after it, or into a new slab), so {@link take} hands it out without a copy.
  */
@@ -413,15 +428,7 @@ export class RowBatchBuilder {
    */
   add(values: readonly WireValue[]): number {
     const scratch = BUILDER_SCRATCH;
-    scratch.ensure(values.length);
-    let body: number;
-    try {
-      body = sizeRow(values, scratch, 0);
-    } catch (err) {
-      scratch.clear();
-      if (err !== UNHANDLED) throw err;
-      throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
-    }
+    const body = sizeBuilderRow(values, scratch);
     const size = 1 + varintSize(body) + body;
     let slab = this.#slab;
     if (slab === undefined || this.#pos + size > slab.length) slab = this.#grow(size);
@@ -491,17 +498,8 @@ export class RowCollector {
 
   /** Appends one row; returns its encoded size in bytes (INTERNAL for a value it cannot encode). */
   add(values: readonly WireValue[]): number {
-    const scratch = BUILDER_SCRATCH;
-    scratch.ensure(values.length);
-    let body: number;
-    try {
-      body = sizeRow(values, scratch, 0);
-    } catch (err) {
-      if (err !== UNHANDLED) throw err;
-      throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
-    } finally {
-      scratch.clear();
-    }
+    const body = sizeBuilderRow(values, BUILDER_SCRATCH);
+    BUILDER_SCRATCH.clear();
     const size = 1 + varintSize(body) + body;
     this.#rows.push({ values });
     this.#bytes += size;
