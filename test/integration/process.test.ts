@@ -36,6 +36,8 @@ test.serial('a Python client with generated stubs runs a query, an execute and a
   t.is(result.code, 0, result.out);
   t.regex(result.out, /python example: OK/);
   t.regex(result.out, /transaction: b:begun i:executed q:metadata q:rows q:done c:committed/);
+  // The Batch: a failure handled by a later step's error(1), so the transaction still commits.
+  t.regex(result.out, /batch: executed error executed result result skipped committed=True/);
   // Admin stubs too: the sandbox cluster, its primary first (it just served the writes), then the replicas.
   t.regex(
     result.out,
