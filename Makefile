@@ -36,7 +36,7 @@ proto-lint: install ## buf lint of proto/
 # a cycle made of them is invisible in dist/ but still tangles the modules.
 cycles: build ## fail on circular imports (compiled JS, and TS sources including type-only imports)
 	npx madge --circular --no-spinner --extensions js dist/src
-	npx madge --circular --no-spinner --extensions ts --ts-config tsconfig.json src
+	npx madge --circular --no-spinner --extensions ts --ts-config tsconfig.json src bench
 
 sandbox: ## start the local MariaDB sandbox (primary + 2 replicas)
 	bash scripts/sandbox.sh start

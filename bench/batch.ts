@@ -13,15 +13,13 @@
 import type mysql from 'mysql2/promise';
 import { type BatchStep, GatewayClient } from '../src/client/index.js';
 import { BENCH_TOKEN, type GatewayProcess, percentile } from './gateway-process.js';
-import type { Row } from './report.js';
-
-/** Statements per batch. */
-export const BATCH_SIZE = 100;
-/** Batch calls (gateway) or connections (direct) in flight. */
-export const BATCH_CONCURRENCY = 4;
-/** Scenario names, as report.ts's targets find them. */
-export const BATCH_SELECT_SCENARIO = `(e) batch ${BATCH_SIZE} point selects c=${BATCH_CONCURRENCY}`;
-export const BATCH_INSERT_SCENARIO = `(e) batch ${BATCH_SIZE} inserts in a tx c=${BATCH_CONCURRENCY}`;
+import {
+  BATCH_CONCURRENCY,
+  BATCH_INSERT_SCENARIO,
+  BATCH_SELECT_SCENARIO,
+  BATCH_SIZE,
+  type Row,
+} from './report.js';
 
 const INSERT_SQL = 'INSERT INTO bench_batch (k, c) VALUES (?, ?)';
 const PAD = 'x'.repeat(120);

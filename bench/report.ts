@@ -1,5 +1,12 @@
 /** Renders benchmark rows as markdown (figures, ratios against direct, targets) and an SVG plot. */
-import { BATCH_INSERT_SCENARIO, BATCH_SELECT_SCENARIO } from './batch.js';
+
+/** Statements per batch in scenario (e), bench/batch.ts. */
+export const BATCH_SIZE = 100;
+/** Batch calls (gateway) or connections (direct) in flight. */
+export const BATCH_CONCURRENCY = 4;
+/** Scenario (e)'s names, as the targets below find them. */
+export const BATCH_SELECT_SCENARIO = `(e) batch ${BATCH_SIZE} point selects c=${BATCH_CONCURRENCY}`;
+export const BATCH_INSERT_SCENARIO = `(e) batch ${BATCH_SIZE} inserts in a tx c=${BATCH_CONCURRENCY}`;
 
 /** One measurement. */
 export interface Row {
