@@ -1,11 +1,17 @@
 /**
- * The floor of the gateway's stack, for `make bench`: the Gateway service's Query on grpc-js and
- * proto-loader's generic codec over a mysql2 pool's `execute`, and nothing else (no routing,
- * limits, flow control, deadlines, exact value mapping or telemetry). Run as a child process by
- * bench/run.ts, which reads its CPU time from /proc like the gateway's. It prints
- * `"address":"127.0.0.1:<port>"` once it serves, as the gateway's log does.
+ * Two baselines for `make bench`, run as child processes by bench/run.ts (which reads their CPU
+ * time from /proc like the gateway's); each prints `"address":"127.0.0.1:<port>"` once it serves,
+ * as the gateway's log does.
+ *
+ * - floor: the Gateway service's Query on grpc-js and proto-loader's generic codec over a mysql2
+ *   pool's `execute`, and nothing else (no routing, limits, flow control, deadlines, exact value
+ *   mapping or telemetry).
+ * - echo: grpc-js alone. Query and Execute answer one pre-encoded response (identity serializers)
+ *   and do no work at all: with direct mysql2's cost for the statement, the stack limit a gateway
+ *   call is measured against.
  *
  * Usage: node dist/bench/bare-server.js <mysql port> <user> <password file> <pool size>
+ *        node dist/bench/bare-server.js echo
  */
 import { readFileSync } from 'node:fs';
 import { loadPackageDefinition, Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
@@ -16,43 +22,78 @@ import { LOADER_OPTIONS, PROTO_FILES } from '../src/wire/proto.js';
 type Param = { int64_value?: string; string_value?: string };
 
 const [port, user, passwordFile, poolSize] = process.argv.slice(2);
-const pool = mysql.createPool({
-  host: '127.0.0.1',
-  port: Number(port),
-  user,
-  password: readFileSync(String(passwordFile), 'utf8').trim(),
-  database: 'gwtest',
-  connectionLimit: Number(poolSize),
-  supportBigNumbers: true,
-  bigNumberStrings: true,
-  rowsAsArray: true,
-});
 // biome-ignore lint/suspicious/noExplicitAny: dynamic stubs
 const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as any;
 const server = new Server({ 'grpc.enable_channelz': 0 });
-server.addService(pkg.mysqlgateway.v1.Gateway.service, {
-  Query: (call: ServerWritableStream<{ sql: string; params?: Param[] }, unknown>) => {
-    const params = (call.request.params ?? []).map((p) => p.int64_value ?? p.string_value ?? null);
-    pool.execute(call.request.sql, params).then(
-      ([rows, fields]) => {
-        call.write({ metadata: { columns: fields.map((f) => ({ name: f.name })) } });
-        call.write({
-          rows: {
-            rows: (rows as unknown[][]).map((r) => ({ values: r.map((v) => ({ string_value: String(v) })) })),
-          },
-        });
-        call.write({ stats: { row_count: String((rows as unknown[]).length) } });
-        call.end();
-      },
-      (err: Error) => call.destroy(err),
-    );
-  },
-});
+if (port === 'echo') serveEcho();
+else serveFloor();
 server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => {
   if (err) throw err;
   console.log(`{"address":"127.0.0.1:${bound}"}`);
 });
-process.on('SIGTERM', () => {
-  server.forceShutdown();
-  void pool.end();
-});
+
+/** grpc-js answering one pre-encoded message per call, with no work at all. */
+function serveEcho(): void {
+  const service = pkg.mysqlgateway.v1.Gateway.service;
+  const identity = (b: Buffer) => b;
+  const query = service.Query.responseSerialize({
+    rows: { rows: [{ values: [{ string_value: 'x'.repeat(120) }] }] },
+  }) as Buffer;
+  const executed = service.Execute.responseSerialize({
+    affected_rows: '0',
+    info: 'Rows matched: 1  Changed: 0',
+  }) as Buffer;
+  server.addService(
+    {
+      Query: { ...service.Query, responseSerialize: identity },
+      Execute: { ...service.Execute, responseSerialize: identity },
+    },
+    {
+      Query: (call: ServerWritableStream<unknown, Buffer>) => {
+        call.write(query);
+        call.end();
+      },
+      Execute: (_call: unknown, callback: (err: null, res: Buffer) => void) => callback(null, executed),
+    },
+  );
+  process.on('SIGTERM', () => server.forceShutdown());
+}
+
+/** The floor: Query over a mysql2 pool with proto-loader's generic codec. */
+function serveFloor(): void {
+  const pool = mysql.createPool({
+    host: '127.0.0.1',
+    port: Number(port),
+    user,
+    password: readFileSync(String(passwordFile), 'utf8').trim(),
+    database: 'gwtest',
+    connectionLimit: Number(poolSize),
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    rowsAsArray: true,
+  });
+  server.addService(pkg.mysqlgateway.v1.Gateway.service, {
+    Query: (call: ServerWritableStream<{ sql: string; params?: Param[] }, unknown>) => {
+      const params = (call.request.params ?? []).map((p) => p.int64_value ?? p.string_value ?? null);
+      pool.execute(call.request.sql, params).then(
+        ([rows, fields]) => {
+          call.write({ metadata: { columns: fields.map((f) => ({ name: f.name })) } });
+          call.write({
+            rows: {
+              rows: (rows as unknown[][]).map((r) => ({
+                values: r.map((v) => ({ string_value: String(v) })),
+              })),
+            },
+          });
+          call.write({ stats: { row_count: String((rows as unknown[]).length) } });
+          call.end();
+        },
+        (err: Error) => call.destroy(err),
+      );
+    },
+  });
+  process.on('SIGTERM', () => {
+    server.forceShutdown();
+    void pool.end();
+  });
+}

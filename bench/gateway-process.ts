@@ -53,6 +53,11 @@ export function startBareServer(opts: {
   return startServerProcess([BARE, String(opts.port), opts.user, opts.passwordFile, String(opts.poolMax)]);
 }
 
+/** Starts bench/bare-server.js as grpc-js alone (one pre-encoded answer per call); resolves when it serves. */
+export function startEchoServer(): Promise<GatewayProcess> {
+  return startServerProcess([BARE, 'echo']);
+}
+
 /** Starts `node <args>`, a server that logs `"address":"127.0.0.1:<port>"` once it serves. */
 function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {

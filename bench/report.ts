@@ -11,8 +11,11 @@ export const BATCH_INSERT_SCENARIO = `(e) batch ${BATCH_SIZE} inserts in a tx c=
 /** One measurement. */
 export interface Row {
   scenario: string;
-  /** `floor`: bench/bare-server.ts, grpc-js + proto-loader + mysql2 with none of the gateway's work. */
-  side: 'direct' | 'gateway' | 'floor';
+  /**
+   * `floor`: bench/bare-server.ts, grpc-js + proto-loader + mysql2 with none of the gateway's work;
+   * `echo`: grpc-js alone answering one pre-encoded message.
+   */
+  side: 'direct' | 'gateway' | 'floor' | 'echo';
   concurrency: number;
   throughput: number;
   p50Us?: number;
@@ -25,11 +28,45 @@ export interface Row {
 const f = (v: number | undefined, d = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
 
 /** The scenario's direct row and its first gateway row. */
-function pair(rows: readonly Row[], scenario: string): { direct?: Row; gateway?: Row } {
+function pair(rows: readonly Row[], scenario: string): { direct?: Row; gateway?: Row; echo?: Row } {
   return {
     direct: rows.find((r) => r.scenario === scenario && r.side === 'direct'),
     gateway: rows.find((r) => r.scenario === scenario && r.side === 'gateway'),
+    echo: rows.find((r) => r.scenario === scenario && r.side === 'echo'),
   };
+}
+
+/**
+ * Issue 13's stack-limit targets for one unary scenario: the gateway's CPU per call at c=16
+ * against a bare grpc-js echo's plus direct mysql2's, and the latency it adds over direct at c=1
+ * against the echo's own (p50s, all measured in the same run).
+ */
+function stackLimitTargets(scenario: (conc: number) => string, what: string): Target[] {
+  return [
+    {
+      what: `${what}: CPU per call at c=16, gateway / (grpc-js echo + direct)`,
+      goal: '<= 1.25',
+      measured: (rows) => {
+        const p = pair(rows, scenario(16));
+        const limit = (p.echo?.cpuUsPerOp ?? Number.NaN) + (p.direct?.cpuUsPerOp ?? Number.NaN);
+        return p.gateway?.cpuUsPerOp && limit > 0 ? p.gateway.cpuUsPerOp / limit : undefined;
+      },
+      met: (v) => v <= 1.25,
+      fmt: (v) => v.toFixed(2),
+    },
+    {
+      what: `${what}: p50 added over direct at c=1 / the echo's own p50`,
+      goal: '<= 1.2',
+      measured: (rows) => {
+        const p = pair(rows, scenario(1));
+        return p.gateway?.p50Us !== undefined && p.direct?.p50Us !== undefined && p.echo?.p50Us
+          ? (p.gateway.p50Us - p.direct.p50Us) / p.echo.p50Us
+          : undefined;
+      },
+      met: (v) => v <= 1.2,
+      fmt: (v) => v.toFixed(2),
+    },
+  ];
 }
 
 interface Target {
@@ -113,6 +150,8 @@ const TARGETS: Target[] = [
     met: (v) => v === 0,
     fmt: (v) => String(v),
   },
+  ...stackLimitTargets((c) => `(a) unary point select c=${c}`, 'Query point select'),
+  ...stackLimitTargets((c) => `(f) unary no-op update c=${c}`, 'Execute no-op update'),
   ...batchTargets(BATCH_SELECT_SCENARIO, 'batch of 100 point selects'),
   ...batchTargets(BATCH_INSERT_SCENARIO, 'batch of 100 inserts in a transaction'),
 ];

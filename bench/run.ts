@@ -30,6 +30,7 @@ import {
   grpcFrame,
   percentile,
   startBareServer,
+  startEchoServer,
   startGatewayProcess,
   writeConfig,
   BENCH_TOKEN,
@@ -159,7 +160,12 @@ function randomId(): number {
  * (a) unary point selects driven by h2load against the gateway, mysql2 pool against MySQL, and
  * (at c=16 and 64) against `bare`, the floor of the gateway's stack.
  */
-async function unary(gw: GatewayProcess, dir: string, bare?: GatewayProcess): Promise<void> {
+async function unary(
+  gw: GatewayProcess,
+  dir: string,
+  bare?: GatewayProcess,
+  echo?: GatewayProcess,
+): Promise<void> {
   const body = join(dir, 'point-select.bin');
   writeFileSync(body, grpcFrame('Query', { sql: POINT_SQL, params: [{ int64_value: '4242' }] }));
   const pool = directPool(POOL);
@@ -193,16 +199,64 @@ async function unary(gw: GatewayProcess, dir: string, bare?: GatewayProcess): Pr
         note: 'bare grpc-js + proto-loader + mysql2 pool (bench/bare-server.ts)',
       });
     }
+    if (echo) {
+      record({
+        scenario: `(a) unary point select c=${conc}`,
+        side: 'echo',
+        ...h2loadQuery(echo, body, conc, join(dir, `h2load-echo-${conc}.tsv`)),
+        note: 'grpc-js alone, one pre-encoded answer (bench/bare-server.ts echo)',
+      });
+    }
   }
   await pool.end();
 }
 
-/** Point-select Query calls from h2load (one connection, `conc` streams) for SECONDS. */
+/** A no-op UPDATE by primary key: matches one row, changes none. */
+const NOOP_UPDATE_SQL = 'UPDATE sbtest1 SET k = k WHERE id = ?';
+
+/**
+ * (f) unary Execute of a no-op UPDATE by primary key, driven by h2load against the gateway and
+ * the echo server, mysql2 pool against MySQL: the stack limit for Execute.
+ */
+async function unaryExecute(gw: GatewayProcess, dir: string, echo: GatewayProcess): Promise<void> {
+  const body = join(dir, 'noop-update.bin');
+  writeFileSync(body, grpcFrame('Execute', { sql: NOOP_UPDATE_SQL, params: [{ int64_value: '4242' }] }));
+  const pool = directPool(POOL);
+  await pool.execute(NOOP_UPDATE_SQL, [1]);
+  for (const conc of [1, 16]) {
+    const scenario = `(f) unary no-op update c=${conc}`;
+    const direct = await closedLoop(conc, () => pool.execute(NOOP_UPDATE_SQL, [randomId()]));
+    record({
+      scenario,
+      side: 'direct',
+      concurrency: conc,
+      throughput: direct.n / direct.seconds,
+      p50Us: percentile(direct.lat, 50),
+      p99Us: percentile(direct.lat, 99),
+      cpuUsPerOp: direct.cpuUs / direct.n,
+      note: direct.errors ? `${direct.errors} errors` : '',
+    });
+    const failedBefore = gw.failedCalls();
+    const res = h2loadQuery(gw, body, conc, join(dir, `h2load-exec-${conc}.tsv`), 'Execute');
+    const failed = gw.failedCalls() - failedBefore;
+    record({ scenario, side: 'gateway', ...res, note: failed ? `${failed} gRPC errors` : '' });
+    record({
+      scenario,
+      side: 'echo',
+      ...h2loadQuery(echo, body, conc, join(dir, `h2load-exec-echo-${conc}.tsv`), 'Execute'),
+      note: 'grpc-js alone, one pre-encoded answer (bench/bare-server.ts echo)',
+    });
+  }
+  await pool.end();
+}
+
+/** Calls of `method` (a point-select Query unless told) from h2load (one connection, `conc` streams) for SECONDS. */
 function h2loadQuery(
   server: GatewayProcess,
   body: string,
   conc: number,
   log: string,
+  method: 'Query' | 'Execute' = 'Query',
 ): Omit<Row, 'scenario' | 'side'> {
   const cpu0 = server.cpuMicros();
   const out = execFileSync(
@@ -225,7 +279,7 @@ function h2loadQuery(
       '-d',
       body,
       `--log-file=${log}`,
-      `http://127.0.0.1:${server.port}/mysqlgateway.v1.Gateway/Query`,
+      `http://127.0.0.1:${server.port}/mysqlgateway.v1.Gateway/${method}`,
     ],
     { encoding: 'utf8' },
   );
@@ -479,8 +533,10 @@ async function main(): Promise<void> {
   );
   let gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
   const bare = await startBareServer(base);
+  const echo = await startEchoServer();
   try {
-    await unary(gw, dir, bare);
+    await unary(gw, dir, bare, echo);
+    await unaryExecute(gw, dir, echo);
     await pipelined(gw);
     await fanIn(gw);
     await batchScenarios(gw, {
@@ -492,7 +548,7 @@ async function main(): Promise<void> {
       record,
     });
   } finally {
-    await Promise.all([gw.stop(), bare.stop()]);
+    await Promise.all([gw.stop(), bare.stop(), echo.stop()]);
   }
   // A fresh process for streaming, so its peak RSS is the streaming's own.
   gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
