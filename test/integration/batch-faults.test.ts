@@ -158,6 +158,54 @@ test.serial(
 );
 
 test.serial(
+  'without a transaction, a deadlock fails only its step: a later error(N) step handles it',
+  async (t) => {
+    await client.execute(`INSERT INTO ${T} VALUES (1, 0), (2, 0)`);
+    const holder = await createConnection({
+      host: sandbox.host,
+      port: sandbox.primaryPort,
+      user: sandbox.rootUser,
+      password: '',
+      database: 'gwtest',
+    });
+    t.teardown(() => holder.end().catch(() => holder.destroy()));
+    await holder.query('BEGIN');
+    // 200 undo records make the holder the heavier transaction: InnoDB rolls back the lighter
+    // one, the batch's statement.
+    await holder.query(`INSERT INTO ${GATE} SELECT seq + 1000 FROM seq_1_to_200`);
+    await holder.query(`UPDATE ${T} SET n = -1 WHERE id = 2`);
+    const run = client.batch([
+      // Locks row 1, then waits for row 2 (the holder's).
+      { sql: `UPDATE ${T} SET n = 1 WHERE id IN (1, 2)` },
+      // The catch block of step 0: runs when it failed ...
+      { sql: `INSERT INTO ${T} VALUES (3, 3)`, condition: Cond.error(0) },
+      // ... after which unconditioned steps carry on.
+      { sql: `INSERT INTO ${T} VALUES (4, 4)` },
+    ]);
+    await waitFor(async () => (await lockWaits(T)) === 1, {
+      timeoutMs: 10_000,
+      intervalMs: TRX_POLL_MS,
+      message: 'the batch statement waiting for row 2',
+    });
+    // Row 1 is the batch statement's: a cycle, and InnoDB rolls that statement back.
+    await holder.query(`UPDATE ${T} SET n = -1 WHERE id = 1`);
+    await holder.query('ROLLBACK');
+    const r = await run;
+    t.deepEqual(kinds(r), ['error', 'executed', 'executed']);
+    const e = errorOf(r.results[0]);
+    t.is(e.mysqlErrno, 1213);
+    t.is(e.reason, 'DEADLOCK');
+    t.false(e.transactionRolledBack, 'there was no batch transaction to roll back');
+    t.deepEqual(await rows(), [
+      [1, 0],
+      [2, 0],
+      [3, 3],
+      [4, 4],
+    ]);
+  },
+);
+
+test.serial(
   'a deadline mid-batch: DEADLINE_EXCEEDED, the statement killed, the transaction rolled back',
   async (t) => {
     const marker = 'batch_deadline_marker';
