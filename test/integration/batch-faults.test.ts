@@ -1,7 +1,8 @@
 /**
  * Batch when things go wrong, against a real gateway and MariaDB: a deadlock between two
  * transactional batches (the victim's later steps skipped, nothing of it committed, the other
- * batch committed), a deadline or a cancel in the middle of a batch (the running statement
+ * batch committed), a deadlock in an autocommit batch (only its step fails; a later error(N)
+ * step handles it), a deadline or a cancel in the middle of a batch (the running statement
  * killed on the server, an open transaction rolled back, no lease leaked), and the statement
  * refusals of Query/Execute applied to every step before anything runs.
  */
