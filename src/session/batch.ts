@@ -220,6 +220,9 @@ async function runSteps(
             '(limits.maxBatchResponseRows, limits.maxBatchResponseBytes); use Query for large results',
         );
       }
+      // Without a transaction MySQL rolled back only this autocommitted statement: there is no
+      // batch transaction to report as rolled back, and a later error(N) step may handle it.
+      if (e.transactionRolledBack && !cmd.transaction) e = statementRolledBack(e);
       outcomes.push({ kind: 'error', error: e });
       tracker.record('error');
       // MySQL rolled the transaction back, the connection is gone, or the response is full:
@@ -228,4 +231,14 @@ async function runSteps(
     }
   }
   return { outcomes, tracker };
+}
+
+/** `e` without `transactionRolledBack`: the error of an autocommitted step whose statement MySQL rolled back. */
+function statementRolledBack(e: GatewayError): GatewayError {
+  return new GatewayError(e.code, e.reason, e.message, {
+    mysqlErrno: e.mysqlErrno,
+    sqlState: e.sqlState,
+    cause: e,
+    mayHaveExecuted: e.mayHaveExecuted,
+  });
 }

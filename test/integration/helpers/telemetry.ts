@@ -71,7 +71,7 @@ export async function waitForSpan(
 /** The server span of the latest call of `method` and every span of its trace. */
 export async function traceOf(
   exporter: InMemorySpanExporter,
-  method: 'Query' | 'Execute' | 'Transaction',
+  method: 'Query' | 'Execute' | 'Transaction' | 'Batch',
   predicate: (s: ReadableSpan) => boolean = () => true,
 ): Promise<{ server: ReadableSpan; spans: ReadableSpan[]; children: ReadableSpan[] }> {
   const name = `mysqlgateway.v1.Gateway/${method}`;
