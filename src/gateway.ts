@@ -5,6 +5,7 @@
  */
 import { AdminHttpServer } from './admin/admin-http-server.js';
 import { addHealthRoutes } from './admin/health-routes.js';
+import { type BackendSample, StatusHistory } from './admin/status-history.js';
 import { addStatusRoutes } from './admin/status-routes.js';
 import { adminPageAuthorizer, isLoopback } from './admin/admin-pages.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -102,6 +103,8 @@ export class Gateway {
     readonly server: GatewayServer,
     /** The admin HTTP listener; undefined when `admin.port` is -1. */
     readonly admin: AdminHttpServer | undefined,
+    /** The status page's last minutes; undefined without an admin listener. */
+    private readonly history: StatusHistory | undefined,
     readonly telemetry: Telemetry,
     private readonly logger: Logger,
   ) {}
@@ -170,6 +173,16 @@ export class Gateway {
     // One snapshot for Admin.GetStatus and the admin HTTP status routes, so they cannot disagree.
     const status = (cluster?: string) => gatewayStatus({ clusters, sessions, startedAt }, cluster);
     telemetry.observe({ clusters: () => clusters.all(), sessionCounts: () => sessions.counts() });
+    // The status page's last minutes, read from the same snapshot (only with an admin listener).
+    const history =
+      config.admin.port === -1
+        ? undefined
+        : new StatusHistory({
+            probe: {
+              backends: () => historyBackends(status()),
+              activeTransactions: () => sessions.counts().active,
+            },
+          });
     const guard = new CallGuard(config.auth.enabled ? new Authenticator(config.auth) : undefined);
     warnAboutSecurity(config, logger);
     let server: GatewayServer | undefined;
@@ -189,6 +202,7 @@ export class Gateway {
             guard,
             telemetry,
             onError: (method, err, trace, principal) => logCallFailure(logger, method, err, trace, principal),
+            ...(history ? { observer: history } : {}),
           }),
           sessions: service,
           clusters,
@@ -198,9 +212,11 @@ export class Gateway {
       const grpc = server;
       onServingChange = (cluster, serving) => grpc.setClusterServing(cluster, serving);
       for (const c of clusters.all()) grpc.setClusterServing(c.name, c.serving);
-      const admin = await startAdmin(config, clusters, guard, status, telemetry, logger);
-      return new Gateway(config, clusters, sessions, grpc, admin, telemetry, logger);
+      const admin = await startAdmin(config, clusters, guard, status, history, telemetry, logger);
+      history?.start();
+      return new Gateway(config, clusters, sessions, grpc, admin, history, telemetry, logger);
     } catch (err) {
+      await history?.close();
       await server?.close(0);
       await clusters.close();
       await telemetry.close();
@@ -213,6 +229,7 @@ export class Gateway {
     this.closing ??= (async () => {
       this.logger.info('shutting down');
       await this.admin?.close();
+      await this.history?.close();
       await this.server.close(this.config.server.shutdownGraceMs);
       await this.clusters.close();
       await this.telemetry.close();
@@ -220,6 +237,15 @@ export class Gateway {
     })();
     return this.closing;
   }
+}
+
+/** Every backend's pool and lag in a status snapshot, by `cluster/backend` (a history sample's). */
+function historyBackends(s: GatewayStatus): Record<string, BackendSample> {
+  const out: Record<string, BackendSample> = {};
+  for (const c of s.clusters)
+    for (const b of c.backends)
+      out[`${c.name}/${b.name}`] = { used: b.pool.used, waiting: b.pool.waiting, lag_ms: b.lag_ms };
+  return out;
 }
 
 /** Logs a failed call: codes and reasons only (server messages can echo values); INTERNAL with its stack. */
@@ -284,6 +310,7 @@ async function startAdmin(
   clusters: ClusterRegistry,
   guard: CallGuard,
   status: () => GatewayStatus,
+  history: StatusHistory | undefined,
   telemetry: Telemetry,
   logger: Logger,
 ): Promise<AdminHttpServer | undefined> {
@@ -296,7 +323,7 @@ async function startAdmin(
       logger.error({ path, stack: (err as Error | undefined)?.stack }, 'admin request failed'),
   });
   addHealthRoutes(admin, () => clusters.all());
-  addStatusRoutes(admin, status);
+  addStatusRoutes(admin, status, history ? () => history.json() : undefined);
   const metrics = telemetry.prometheusHandler;
   if (metrics !== undefined) admin.route('/metrics', metrics);
   logger.info({ admin: `${config.admin.host}:${admin.port}`, paths: admin.paths }, 'admin HTTP listening');

@@ -80,6 +80,23 @@ export interface GatewayStatus {
   readonly active_transactions: number;
   /** Since the gateway was built, ms. */
   readonly uptime_ms: number;
+  /** The open Transaction streams, oldest first (proto `OpenTransaction`). */
+  readonly open_transactions: readonly OpenTransactionStatus[];
+}
+
+/** One open Transaction stream (proto `OpenTransaction`). */
+export interface OpenTransactionStatus {
+  /** The caller's principal; '' when authentication is off. */
+  readonly principal: string;
+  /** How long the stream has been open, ms. */
+  readonly age_ms: number;
+  /** Cluster and backend it is pinned to; '' before begin. */
+  readonly cluster: string;
+  readonly backend: string;
+  /** MySQL connection id of the pinned connection; 0 before begin. */
+  readonly connection_id: number;
+  /** The session's state: awaitingBegin, beginning, open, finishing. */
+  readonly state: string;
 }
 
 /** A backend as the snapshot reads it (a `Backend` fits). */
@@ -104,7 +121,17 @@ export interface StatusSources {
   /** The clusters (a `ClusterRegistry` fits); `get` throws NOT_FOUND for an unknown name. */
   readonly clusters: { all(): readonly StatusCluster[]; get(name: string): StatusCluster };
   /** Open transactions (a `SessionRegistry` fits). */
-  readonly sessions: { counts(): { readonly active: number } };
+  readonly sessions: {
+    counts(): { readonly active: number };
+    openTransactions(): readonly {
+      readonly principal: string;
+      readonly openedAt: number;
+      readonly cluster: string;
+      readonly backend: string;
+      readonly connectionId: number;
+      readonly state: string;
+    }[];
+  };
   /** When the gateway started, epoch ms. */
   readonly startedAt: number;
   /** Epoch ms now. @default Date.now */
@@ -157,9 +184,18 @@ export function clusterStatus(c: StatusCluster): ClusterStatus {
 export function gatewayStatus(src: StatusSources, cluster?: string): GatewayStatus {
   const clusters = cluster ? [src.clusters.get(cluster)] : src.clusters.all();
   const now = src.now ?? Date.now;
+  const at = now();
   return {
     clusters: clusters.map(clusterStatus),
     active_transactions: src.sessions.counts().active,
-    uptime_ms: Math.max(0, now() - src.startedAt),
+    uptime_ms: Math.max(0, at - src.startedAt),
+    open_transactions: src.sessions.openTransactions().map((t) => ({
+      principal: t.principal,
+      age_ms: Math.max(0, at - t.openedAt),
+      cluster: t.cluster,
+      backend: t.backend,
+      connection_id: t.connectionId,
+      state: t.state,
+    })),
   };
 }

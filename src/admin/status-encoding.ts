@@ -7,6 +7,7 @@ import type {
   BackendStatus,
   ClusterStatus,
   GatewayStatus,
+  OpenTransactionStatus,
   PoolStatus,
 } from './gateway-status.js';
 
@@ -59,6 +60,17 @@ function encodeCluster(c: ClusterStatus): Encoded<ClusterStatus> {
   return { name: c.name, serving: c.serving, backends: c.backends.map(encodeBackend) };
 }
 
+function encodeOpenTransaction(t: OpenTransactionStatus): Encoded<OpenTransactionStatus> {
+  return {
+    principal: t.principal,
+    age_ms: String(t.age_ms),
+    cluster: t.cluster,
+    backend: t.backend,
+    connection_id: String(t.connection_id),
+    state: t.state,
+  };
+}
+
 /**
  * `GetStatusResponse` as proto-loader takes it (uint64 as decimal strings, enums by name).
  * Values the snapshot does not know (null) become the proto's defaults.
@@ -68,5 +80,6 @@ export function encodeGetStatusResponse(s: GatewayStatus): Encoded<GatewayStatus
     clusters: s.clusters.map(encodeCluster),
     active_transactions: s.active_transactions,
     uptime_ms: String(s.uptime_ms),
+    open_transactions: s.open_transactions.map(encodeOpenTransaction),
   };
 }

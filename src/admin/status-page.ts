@@ -1,8 +1,11 @@
 /**
  * The `/status` page: one self-contained HTML document (inline CSS and JS, nothing fetched but
- * `status.json` from the same origin) that shows a table per cluster and polls `status.json`
- * every second, so it updates without a reload, says when it last did, and says plainly when the
- * gateway stops answering.
+ * `status.json` and `status/history.json` from the same origin) that shows a table per cluster
+ * and the open transactions, polling `status.json` every second, so it updates without a reload,
+ * says when it last did, and says plainly when the gateway stops answering; and charts of the last
+ * 15 minutes (calls and failed calls per second, p50 and p99 latency by RPC, pool connections in
+ * use and callers waiting by backend, replication lag, open transactions), drawn as inline SVG
+ * from `status/history.json` every 5 seconds.
  *
  * The document is a constant: no data is ever put into the HTML. Everything shown comes in as
  * JSON and goes into the page with `textContent` (backend names and error messages come from
@@ -51,6 +54,21 @@ tr.row-lagging td { background: #fffbe6; }
 .state-unknown::before { content: "?"; }
 .serving { font-size: 13px; }
 .empty { color: #59636e; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 12px; }
+.chart { margin: 0; padding: 8px 10px; background: #fff; border: 1px solid #d1d9e0; border-radius: 6px; }
+.chart figcaption { font-weight: 600; font-size: 13px; color: #424a53; display: flex; justify-content: space-between; }
+.chart svg { display: block; width: 100%; height: 120px; }
+.chart .grid { stroke: #eaeef2; stroke-width: 1; }
+.chart .axis { fill: #59636e; font-size: 10px; }
+.chart polyline { fill: none; stroke-width: 1.5; }
+.legend { display: flex; flex-wrap: wrap; gap: 2px 12px; margin: 4px 0 0; padding: 0; list-style: none; font-size: 12px; }
+.legend li { display: flex; gap: 4px; align-items: center; }
+.legend .swatch { width: 10px; height: 3px; display: inline-block; }
+.legend .value { font-weight: 600; font-variant-numeric: tabular-nums; }
+.c0 { stroke: #0969da; background: #0969da; } .c1 { stroke: #cf222e; background: #cf222e; }
+.c2 { stroke: #1a7f37; background: #1a7f37; } .c3 { stroke: #8250df; background: #8250df; }
+.c4 { stroke: #bc4c00; background: #bc4c00; } .c5 { stroke: #0550ae; background: #0550ae; }
+.c6 { stroke: #bf3989; background: #bf3989; } .c7 { stroke: #57606a; background: #57606a; }
 `;
 
 const SCRIPT = `
@@ -65,6 +83,12 @@ const SCRIPT = `
   var updatedEl = document.getElementById('updated');
   var uptimeEl = document.getElementById('uptime');
   var transactionsEl = document.getElementById('transactions');
+  var chartsEl = document.getElementById('charts');
+  var openTxEl = document.getElementById('open-transactions');
+  var HISTORY_MS = 5000;
+  var SVG = 'http://www.w3.org/2000/svg';
+  var W = 360;
+  var H = 120;
   var lastUpdate = null;
   var lostSince = null;
 
@@ -155,6 +179,128 @@ const SCRIPT = `
     return section;
   }
 
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, String(attrs[k])); });
+    return e;
+  }
+
+  // One line per series over the window's samples; the legend says each series' latest value.
+  function chart(id, title, unit, samples, pick) {
+    var names = {};
+    samples.forEach(function (smp) { Object.keys(pick(smp) || {}).forEach(function (n) { names[n] = 1; }); });
+    var series = Object.keys(names).sort();
+    var t0 = samples.length ? samples[0].t : 0;
+    var t1 = samples.length ? samples[samples.length - 1].t : 1;
+    var max = 0;
+    samples.forEach(function (smp) {
+      var v = pick(smp) || {};
+      series.forEach(function (n) { if (typeof v[n] === 'number' && v[n] > max) max = v[n]; });
+    });
+    var top = max > 0 ? max * 1.1 : 1;
+    var fig = el('figure', 'chart');
+    fig.dataset.chart = id;
+    var cap = fig.appendChild(el('figcaption'));
+    cap.appendChild(el('span', '', title));
+    cap.appendChild(el('span', 'axis-max', 'max ' + fmt(max) + ' ' + unit));
+    var box = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img' });
+    box.setAttribute('aria-label', title);
+    [0.25, 0.5, 0.75].forEach(function (f) {
+      box.appendChild(svg('line', { x1: 0, x2: W, y1: H * f, y2: H * f, class: 'grid' }));
+    });
+    var legend = el('ul', 'legend');
+    series.forEach(function (n, i) {
+      var pts = [];
+      var last = null;
+      samples.forEach(function (smp) {
+        var v = (pick(smp) || {})[n];
+        if (typeof v !== 'number') return;
+        var x = t1 > t0 ? ((smp.t - t0) / (t1 - t0)) * W : W;
+        pts.push(x.toFixed(1) + ',' + (H - (v / top) * H).toFixed(1));
+        last = v;
+      });
+      var color = 'c' + (i % 8);
+      box.appendChild(svg('polyline', { points: pts.join(' '), class: color }));
+      var li = legend.appendChild(el('li'));
+      li.dataset.series = n;
+      li.appendChild(el('span', 'swatch ' + color));
+      li.appendChild(el('span', '', n));
+      li.appendChild(el('span', 'value', last === null ? NONE : fmt(last)));
+    });
+    if (!series.length) legend.appendChild(el('li', 'empty', 'nothing yet'));
+    fig.appendChild(box);
+    fig.appendChild(legend);
+    return fig;
+  }
+  function fmt(v) {
+    return v >= 100 || v === Math.round(v) ? String(Math.round(v)) : v.toFixed(2);
+  }
+  function perRpc(field, scale) {
+    return function (smp) {
+      var out = {};
+      Object.keys(smp.rpc || {}).forEach(function (m) {
+        var v = smp.rpc[m][field];
+        if (typeof v === 'number') out[m] = v * scale;
+      });
+      return out;
+    };
+  }
+  function perBackend(field) {
+    return function (smp) {
+      var out = {};
+      Object.keys(smp.backends || {}).forEach(function (b) {
+        var v = smp.backends[b][field];
+        if (typeof v === 'number') out[b] = v;
+      });
+      return out;
+    };
+  }
+
+  function renderHistory(h) {
+    var samples = Array.isArray(h.samples) ? h.samples : [];
+    var perSecond = 1000 / (h.interval_ms || 1000);
+    chartsEl.replaceChildren(
+      chart('calls', 'Calls per second, by RPC', '/s', samples, perRpc('calls', perSecond)),
+      chart('errors', 'Failed calls per second, by RPC', '/s', samples, perRpc('errors', perSecond)),
+      chart('p50', 'p50 latency, by RPC', 'ms', samples, perRpc('p50_us', 0.001)),
+      chart('p99', 'p99 latency, by RPC', 'ms', samples, perRpc('p99_us', 0.001)),
+      chart('used', 'Pool connections in use, by backend', '', samples, perBackend('used')),
+      chart('waiting', 'Callers waiting for a connection, by backend', '', samples, perBackend('waiting')),
+      chart('lag', 'Replication lag, by replica', 'ms', samples, perBackend('lag_ms')),
+      chart('transactions', 'Open transactions', '', samples, function (smp) {
+        return { open: smp.active_transactions };
+      }),
+    );
+  }
+
+  var TX_COLUMNS = [
+    ['Principal', '', function (t) { return t.principal || NONE; }],
+    ['Open for', 'num', function (t) { return millis(t.age_ms); }],
+    ['Cluster', '', function (t) { return t.cluster || NONE; }],
+    ['Backend', '', function (t) { return t.backend || NONE; }],
+    ['Connection', 'num', function (t) { return t.connection_id || NONE; }],
+    ['State', '', function (t) { return t.state; }]
+  ];
+
+  function renderTransactions(list) {
+    if (!list.length) {
+      openTxEl.replaceChildren(el('p', 'empty', 'No open transactions.'));
+      return;
+    }
+    var table = el('table');
+    table.setAttribute('aria-label', 'Open transactions');
+    var head = el('tr');
+    TX_COLUMNS.forEach(function (col) { head.appendChild(el('th', '', col[0])); });
+    table.appendChild(el('thead')).appendChild(head);
+    var body = table.appendChild(el('tbody'));
+    list.forEach(function (t) {
+      var tr = body.appendChild(el('tr'));
+      TX_COLUMNS.forEach(function (col) { tr.appendChild(el('td', col[1], col[2](t))); });
+    });
+    openTxEl.replaceChildren(el('div', 'scroll'));
+    openTxEl.firstChild.appendChild(table);
+  }
+
   function render(status) {
     var clusters = Array.isArray(status.clusters) ? status.clusters : [];
     var troubled = 0;
@@ -167,6 +313,7 @@ const SCRIPT = `
     );
     uptimeEl.textContent = duration(status.uptime_ms);
     transactionsEl.textContent = String(status.active_transactions);
+    renderTransactions(Array.isArray(status.open_transactions) ? status.open_transactions : []);
     document.title = (troubled ? troubled + ' not healthy \\u00b7 ' : '') + 'Gateway status';
   }
 
@@ -209,7 +356,18 @@ const SCRIPT = `
       });
   }
 
+  function pollHistory() {
+    fetch('status/history.json', { cache: 'no-store', headers: { accept: 'application/json' } })
+      .then(function (res) {
+        if (!res.ok) throw new Error('HTTP ' + res.status);
+        return res.json();
+      })
+      .then(renderHistory, function () { /* the status poll reports a lost connection */ })
+      .then(function () { setTimeout(pollHistory, HISTORY_MS); });
+  }
+
   poll();
+  pollHistory();
 })();
 `;
 
@@ -237,7 +395,13 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 </dl>
 <p id="conn" class="conn conn-wait" role="status" aria-live="polite">Connecting\u2026</p>
 </header>
-<main id="clusters"></main>
+<main>
+<h2>Last 15 minutes</h2>
+<div id="charts" class="charts"></div>
+<h2>Open transactions</h2>
+<div id="open-transactions"><p class="empty">—</p></div>
+<div id="clusters"></div>
+</main>
 <noscript><p>This page needs JavaScript. The same data is at <a href="status.json">status.json</a>.</p></noscript>
 <script>${SCRIPT}</script>
 </body>

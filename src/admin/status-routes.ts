@@ -7,6 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { GatewayStatus } from './gateway-status.js';
+import type { StatusHistoryJson } from './status-history.js';
 import { type AdminHttpServer, sendJson } from './admin-http-server.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
 
@@ -25,8 +26,16 @@ function sendPage(res: ServerResponse): void {
   res.end(PAGE_BYTES);
 }
 
-/** Registers `/status.json` (the snapshot `status()` returns) and `/status` (the page) on `server`. */
-export function addStatusRoutes(server: AdminHttpServer, status: () => GatewayStatus): void {
+/**
+ * Registers `/status.json` (the snapshot `status()` returns), `/status/history.json` (the last
+ * minutes, `history()`; an empty history without it) and `/status` (the page) on `server`.
+ */
+export function addStatusRoutes(
+  server: AdminHttpServer,
+  status: () => GatewayStatus,
+  history: () => StatusHistoryJson = () => ({ interval_ms: 1000, samples: [] }),
+): void {
   server.route('/status.json', (_req, res) => sendJson(res, 200, status()));
+  server.route('/status/history.json', (_req, res) => sendJson(res, 200, history()));
   server.route('/status', (_req, res) => sendPage(res));
 }

@@ -53,6 +53,13 @@ export interface ScaffoldDeps {
   readonly telemetry: CallTracer;
   /** Reports a failed call (logs); must not throw. */
   readonly onError: (method: string, err: unknown, trace: CallTrace, principal: string) => void;
+  /** Hears every call's end: its gRPC status code and duration (the status page's history). */
+  readonly observer?: CallObserver;
+}
+
+/** What the scaffold reports about every call (`StatusHistory` is one). */
+export interface CallObserver {
+  callEnded(method: string, code: number, durationUs: number): void;
 }
 
 const TRACED: ReadonlySet<string> = new Set<RpcMethod>(['Query', 'Execute', 'Transaction', 'Batch']);
@@ -73,7 +80,7 @@ export class CallScaffold {
     ending: CallEnding<R>,
   ): void {
     const startedNs = process.hrtime.bigint();
-    const { guard, telemetry, onError } = this.deps;
+    const { guard, telemetry, onError, observer } = this.deps;
     const trace = TRACED.has(method)
       ? telemetry.startCall(method as RpcMethod, call.metadata)
       : NOOP_CALL_TRACE;
@@ -103,6 +110,7 @@ export class CallScaffold {
         try {
           ending.ok(value, env as CallEnv);
           trace.end();
+          observer?.callEnded(method, 0, elapsedUs());
         } catch (err) {
           fail(err);
         }
@@ -116,7 +124,12 @@ export class CallScaffold {
     function fail(err: unknown): void {
       trace.end(err);
       onError(method, err, trace, principal);
-      ending.fail(toStatus(err));
+      const status = toStatus(err);
+      ending.fail(status);
+      observer?.callEnded(method, status.code, elapsedUs());
+    }
+    function elapsedUs(): number {
+      return Number(process.hrtime.bigint() - startedNs) / 1000;
     }
   }
 }

@@ -1,6 +1,6 @@
 /** The open Transaction sessions of a gateway: counted for stats, rolled back at shutdown. */
 import type { GatewayError } from '../errors.js';
-import type { TransactionObserver, TransactionSession } from './transaction-session.js';
+import type { TransactionInfo, TransactionObserver, TransactionSession } from './transaction-session.js';
 
 /** Transaction outcome counters. */
 export interface SessionCounts {
@@ -27,6 +27,11 @@ export class SessionRegistry implements TransactionObserver {
     if (outcome === 'committed') this.committed++;
     else if (outcome === 'rolledBack') this.rolledBack++;
     else this.aborted++;
+  }
+
+  /** The open transactions, oldest first. */
+  openTransactions(): TransactionInfo[] {
+    return [...this.open].map((s) => s.info()).sort((a, b) => a.openedAt - b.openedAt);
   }
 
   /** Counters for stats and metrics. */

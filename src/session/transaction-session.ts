@@ -53,6 +53,20 @@ export interface TransactionSettings {
   readonly maxLifetimeMs: number;
 }
 
+/** What an open transaction looks like from outside (the status page, Admin.GetStatus). */
+export interface TransactionInfo {
+  /** The caller's principal ('' when authentication is off). */
+  readonly principal: string;
+  /** When the stream opened, epoch ms. */
+  readonly openedAt: number;
+  /** Its cluster and pinned backend, once begun ('' before). */
+  readonly cluster: string;
+  readonly backend: string;
+  /** MySQL connection id of the pinned connection, 0 before begin. */
+  readonly connectionId: number;
+  readonly state: TransactionState;
+}
+
 /** Events the registry and telemetry observe. */
 export interface TransactionObserver {
   ended(session: TransactionSession, outcome: 'committed' | 'rolledBack' | 'aborted'): void;
@@ -102,6 +116,7 @@ export class TransactionSession {
   private readonly access: Access;
   private readonly output: TransactionEvents;
   private readonly observer: TransactionObserver | undefined;
+  private readonly openedAt = Date.now();
 
   constructor(opts: TransactionSessionOptions) {
     this.clusters = opts.clusters;
@@ -134,6 +149,18 @@ export class TransactionSession {
   /** Current state. */
   get state(): TransactionState {
     return this.stateValue;
+  }
+
+  /** Who holds the transaction, where, since when. */
+  info(): TransactionInfo {
+    return {
+      principal: this.access.principal,
+      openedAt: this.openedAt,
+      cluster: this.backend?.cluster ?? '',
+      backend: this.backend?.name ?? '',
+      connectionId: this.lease?.resource.threadId ?? 0,
+      state: this.stateValue,
+    };
   }
 
   /** Resolves once the session has ended and its connection is back in the pool (or destroyed). */

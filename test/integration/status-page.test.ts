@@ -5,7 +5,9 @@
  * `/status.json`. A replica stopped and started again shows as down, then healthy, without a
  * reload; a gateway that stops answering shows "connection lost". `/status.json` carries the
  * proto's fields and the same snapshot Admin.GetStatus answers; a backend name from the
- * configuration is shown as text, never parsed as markup.
+ * configuration is shown as text, never parsed as markup. The charts of the last minutes show, for
+ * each series, the latest value of the `/status/history.json` the page itself fetched; the open
+ * transactions table shows what Admin.GetStatus reports.
  *
  * Waiting is done by Playwright's locator waits and page.waitForFunction, never by sleeping.
  */
@@ -19,7 +21,7 @@ import { gatewayPackageDefinition } from '../../src/wire/proto.js';
 import type { GatewayStatus } from '../../src/admin/gateway-status.js';
 import { startNode, stopNode } from '../helpers/sandbox.js';
 import { connectAdmin } from './helpers/admin.js';
-import type { AnyMessage } from './helpers/client.js';
+import { type AnyMessage, execute, query, TxStream } from './helpers/client.js';
 import { allHealthy, defaultCluster } from './helpers/cluster.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -237,6 +239,114 @@ const STATE_ENUM: Record<string, string> = {
   down: 'BACKEND_HEALTH_STATE_DOWN',
 };
 
+/** What a chart's legend shows: series name -> latest value as text. */
+function readChart(page: Page, id: string): Promise<Record<string, string>> {
+  return page.locator(`figure[data-chart="${id}"] .legend li[data-series]`).evaluateAll((items: PageNode[]) =>
+    Object.fromEntries(
+      items.map((li) => {
+        const spans = [...li.querySelectorAll('span')].map((s) => s.textContent ?? '');
+        return [spans[1] ?? '', spans[2] ?? ''];
+      }),
+    ),
+  );
+}
+
+test.serial(
+  'charts show the last minutes the history reports; open transactions match GetStatus',
+  async (t) => {
+    // Traffic the charts must show: Query and Execute calls, one failing Query, one open transaction.
+    for (let i = 0; i < 5; i++)
+      await query(gw.client, { sql: 'SELECT ? AS n', params: [{ int64_value: String(i) }] });
+    await execute(gw.client, { sql: 'DO 1' });
+    await t.throwsAsync(query(gw.client, { sql: 'SELECT * FROM status_page_no_such_table' }));
+    const tx = new TxStream(gw.client);
+    t.teardown(() => tx.rollback().catch(() => {}));
+    const begun = await tx.begin({ read_only: true });
+
+    const page = await browser.newPage();
+    t.teardown(() => page.close());
+    // The history the page renders, as the page received it; the page fetches it every 5 s, so wait
+    // for one whose samples include the calls above (a sample is taken every second).
+    let history: AnyMessage | undefined;
+    page.on('response', async (res) => {
+      if (res.url().endsWith('/status/history.json')) history = await res.json();
+    });
+    const sawCalls = () =>
+      (history?.samples ?? []).some((s: AnyMessage) => (s.rpc?.Query?.calls ?? 0) > 0) &&
+      (history?.samples ?? []).some((s: AnyMessage) => (s.rpc?.Query?.errors ?? 0) > 0);
+    await page.goto(adminUrl(gw, '/status'));
+    const deadline = Date.now() + 20_000;
+    while (!sawCalls()) {
+      if (Date.now() > deadline) return t.fail(`no history with the calls: ${JSON.stringify(history)}`);
+      await page.waitForResponse((r) => r.url().endsWith('/status/history.json'), { timeout: 10_000 });
+    }
+    const rendered = history as AnyMessage;
+    // The page renders what it received: wait for the legend of that exact history.
+    const last = rendered.samples[rendered.samples.length - 1];
+    const expectedCalls = Object.fromEntries(
+      Object.entries(last.rpc as Record<string, { calls: number }>).map(([m, r]) => [m, String(r.calls)]),
+    );
+    await page.waitForFunction(
+      (want: string) => {
+        // biome-ignore lint/suspicious/noExplicitAny: runs in the page, without DOM types here
+        const doc = (globalThis as any).document;
+        const items = [...doc.querySelectorAll('figure[data-chart="calls"] .legend li[data-series]')];
+        const shown = Object.fromEntries(
+          // biome-ignore lint/suspicious/noExplicitAny: as above
+          items.map((li: any) => [li.children[1].textContent, li.children[2].textContent]),
+        );
+        return JSON.stringify(shown) === want;
+      },
+      JSON.stringify(
+        Object.fromEntries(
+          Object.keys(expectedCalls)
+            .sort()
+            .map((k) => [k, expectedCalls[k]]),
+        ),
+      ),
+      { timeout: 10_000 },
+    );
+    t.deepEqual(await readChart(page, 'calls'), expectedCalls);
+    // Every backend has a pool series; the open-transactions series shows the sample's count.
+    const backends = Object.keys(last.backends).sort();
+    t.deepEqual(Object.keys(await readChart(page, 'used')).sort(), backends);
+    t.is((await readChart(page, 'transactions')).open, String(last.active_transactions));
+    t.true(
+      rendered.samples.some((s: AnyMessage) => (s.rpc?.Query?.errors ?? 0) >= 1),
+      'the failed Query is counted in some second',
+    );
+    t.true(
+      rendered.samples.every((s: AnyMessage) =>
+        Object.values(s.rpc as Record<string, AnyMessage>).every(
+          (r) => r.p50_us === null || (r.p50_us > 0 && r.p50_us <= r.p99_us),
+        ),
+      ),
+      'p50 <= p99 in every second',
+    );
+
+    // Open transactions: the page's table is GetStatus's list (age aside, which moves).
+    const admin = connectAdmin(gw.port);
+    t.teardown(() => admin.close());
+    const grpc: AnyMessage = await admin.getStatus();
+    const mine = (grpc.open_transactions as AnyMessage[]).filter(
+      (o) => o.connection_id === String(begun.begun.connection_id),
+    );
+    t.is(mine.length, 1, JSON.stringify(grpc.open_transactions));
+    const row = page
+      .getByRole('table', { name: 'Open transactions' })
+      .getByRole('row')
+      .filter({
+        has: page.getByRole('cell', { name: mine[0].connection_id, exact: true }),
+      });
+    await row.waitFor({ timeout: 10_000 });
+    const cells = await row.locator('td').allTextContents();
+    t.deepEqual(
+      [cells[2], cells[3], cells[4], cells[5]],
+      [mine[0].cluster, mine[0].backend, mine[0].connection_id, mine[0].state],
+    );
+  },
+);
+
 test.serial('/status.json has the proto fields and the snapshot Admin.GetStatus answers', async (t) => {
   const res = await fetch(adminUrl(gw, '/status.json'));
   t.is(res.status, 200);
@@ -321,7 +431,12 @@ test.serial('a gateway that stops answering shows "connection lost", and the pag
   // Something answers on that port again: the page picks up what it says.
   const back = await AdminHttpServer.create({ port });
   t.teardown(() => back.close());
-  const empty: GatewayStatus = { clusters: [], active_transactions: 0, uptime_ms: 1000 };
+  const empty: GatewayStatus = {
+    clusters: [],
+    active_transactions: 0,
+    uptime_ms: 1000,
+    open_transactions: [],
+  };
   addStatusRoutes(back, () => empty);
   await conn.filter({ hasText: /^Live/ }).waitFor({ timeout: 10_000 });
   await page.getByText('No clusters are configured.').waitFor();

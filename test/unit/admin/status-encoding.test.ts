@@ -51,11 +51,31 @@ test('states, 64-bit figures and unknown values', (t) => {
     ],
     active_transactions: 4,
     uptime_ms: 90_000,
+    open_transactions: [
+      {
+        principal: 'svc',
+        age_ms: 1_500,
+        cluster: 'c',
+        backend: 'b',
+        connection_id: 9_007_199_254,
+        state: 'open',
+      },
+    ],
   };
   const out = encodeGetStatusResponse(status) as {
     clusters: { name: string; serving: boolean; backends: Record<string, unknown>[] }[];
   };
   t.like(out, { active_transactions: 4, uptime_ms: '90000' });
+  t.deepEqual((out as unknown as { open_transactions: unknown[] }).open_transactions, [
+    {
+      principal: 'svc',
+      age_ms: '1500',
+      cluster: 'c',
+      backend: 'b',
+      connection_id: '9007199254',
+      state: 'open',
+    },
+  ]);
   const c = out.clusters[0];
   t.like(c, { name: 'c', serving: false });
   t.deepEqual(
@@ -109,6 +129,7 @@ test('a known lag of 0 is on the wire, an unknown one is not (presence for `opti
     clusters: [{ name: 'c', serving: true, backends: [backend({ lag_ms: 0 }), backend({ lag_ms: null })] }],
     active_transactions: 0,
     uptime_ms: 1,
+    open_transactions: [],
   };
   // The loader options have defaults off: a field is in the decoded object only if it was on the wire.
   const decoded = method.responseDeserialize(method.responseSerialize(encodeGetStatusResponse(status))) as {
