@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { batchResponseSerializer } from './batch-codec.js';
 import { responseSerializers, type Serializer } from './response-codec.js';
 
 /** Folder holding the .proto files (shipped with the package). */
@@ -36,17 +37,18 @@ export function gatewayPackageDefinition(): PackageDefinition {
 }
 
 /**
- * Service definitions by short name, for the server: the Gateway service's Query and Transaction
- * responses use the hand-written encoders of `response-codec.ts` (proto-loader's serializers
- * remain their fallback).
+ * Service definitions by short name, for the server: the Gateway service's Query, Transaction and
+ * Batch responses use the hand-written encoders of `response-codec.ts` and `batch-codec.ts`
+ * (proto-loader's serializers remain their fallback).
  */
 export function gatewayServices(): { Gateway: ServiceDefinition; Admin: ServiceDefinition } {
   const pkg = loadPackageDefinition(gatewayPackageDefinition()) as unknown as {
     mysqlgateway: { v1: { Gateway: { service: ServiceDefinition }; Admin: { service: ServiceDefinition } } };
   };
   const gateway = pkg.mysqlgateway.v1.Gateway.service;
-  const { Query, Transaction } = gateway;
-  if (!Query || !Transaction) throw new Error('the Gateway service has no Query or Transaction method');
+  const { Query, Transaction, Batch } = gateway;
+  if (!Query || !Transaction || !Batch)
+    throw new Error('the Gateway service has no Query, Transaction or Batch method');
   const encode = responseSerializers(
     Query.responseSerialize as Serializer,
     Transaction.responseSerialize as Serializer,
@@ -56,6 +58,10 @@ export function gatewayServices(): { Gateway: ServiceDefinition; Admin: ServiceD
       ...gateway,
       Query: { ...Query, responseSerialize: encode.query },
       Transaction: { ...Transaction, responseSerialize: encode.transaction },
+      Batch: {
+        ...Batch,
+        responseSerialize: batchResponseSerializer(encode.metadata, Batch.responseSerialize as Serializer),
+      },
     },
     Admin: pkg.mysqlgateway.v1.Admin.service,
   };

@@ -47,7 +47,7 @@ function writePrefix(buf: Buffer, requestId: string | undefined, requestIdSize: 
 }
 
 /** A `QueryStats` body: row_count, warning_count, backend, elapsed_us, backend_role. */
-function encodeStats(stats: Record<string, unknown>): Buffer {
+export function encodeStats(stats: Record<string, unknown>): Buffer {
   const { row_count, warning_count, backend, elapsed_us, backend_role } = stats;
   const rows = row_count == null ? undefined : integerVarint(row_count, false);
   const elapsed = elapsed_us == null ? undefined : integerVarint(elapsed_us, false);
@@ -135,7 +135,7 @@ const TRANSACTION_LAYOUT: Layout = { metadata: 3, rows: 4, stats: 5, statsKey: '
  * Encoded `ResultMetadata` bodies by columns array: a compiled result shape hands out the same
  * array for every result of a statement, so its metadata is encoded once.
  */
-class MetadataCache {
+export class MetadataCache {
   readonly #bodies = new WeakMap<readonly WireColumn[], Buffer>();
 
   /** @param encodeQueryMetadata encodes `{ metadata: { columns } }` as a QueryResponse. */
@@ -212,10 +212,12 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
   };
 }
 
-/** The serializers of the Gateway service's two streaming responses. */
+/** The serializers of the Gateway service's two streaming responses, and their metadata cache. */
 export interface ResponseSerializers {
   readonly query: Serializer;
   readonly transaction: Serializer;
+  /** Encoded column metadata by columns array (the Batch encoder shares it). */
+  readonly metadata: MetadataCache;
 }
 
 /**
@@ -231,5 +233,6 @@ export function responseSerializers(
   return {
     query: encoder(QUERY_LAYOUT, metadata, queryFallback),
     transaction: encoder(TRANSACTION_LAYOUT, metadata, transactionFallback),
+    metadata,
   };
 }

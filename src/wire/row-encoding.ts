@@ -327,12 +327,21 @@ export function sizeRows(rows: readonly Row[], scratch: Scratch): number {
   return batch;
 }
 
-/** Writes the `RowBatch` body sized by {@link sizeRows}. */
-export function writeRows(buf: Buffer, pos: number, rows: readonly Row[], scratch: Scratch): number {
+/**
+ * Writes the `RowBatch` body sized by {@link sizeRows}: each row as field 1, or as field `tag`
+ * (a length-delimited tag of one byte) in another message holding repeated rows.
+ */
+export function writeRows(
+  buf: Buffer,
+  pos: number,
+  rows: readonly Row[],
+  scratch: Scratch,
+  tag: number = TAG_FIELD1_LEN,
+): number {
   let slot = 0;
   for (let r = 0; r < rows.length; r++) {
     const values = rows[r]!.values;
-    buf[pos++] = TAG_FIELD1_LEN;
+    buf[pos++] = tag;
     pos = writeVarint(buf, pos, scratch.sizes[slot]!);
     pos = writeRowValues(buf, pos, values, scratch, slot + 1);
     slot += 1 + values.length;
