@@ -34,7 +34,14 @@ test.serial('healthz, readyz and metrics on a running gateway', async (t) => {
   t.teardown(() => gw.stop());
   const port = gw.gateway.adminPort as number;
   t.true(port > 0);
-  t.deepEqual(gw.gateway.admin?.paths, ['/healthz', '/readyz', '/status.json', '/status/history.json', '/status', '/metrics']);
+  t.deepEqual(gw.gateway.admin?.paths, [
+    '/healthz',
+    '/readyz',
+    '/status.json',
+    '/status/history.json',
+    '/status',
+    '/metrics',
+  ]);
 
   const health = await get(port, '/healthz');
   t.is(health.status, 200);
@@ -57,7 +64,14 @@ test.serial('healthz, readyz and metrics on a running gateway', async (t) => {
 
   const missing = await get(port, '/nothing');
   t.is(missing.status, 404);
-  t.deepEqual(JSON.parse(missing.body).paths, ['/healthz', '/readyz', '/status.json', '/status/history.json', '/status', '/metrics']);
+  t.deepEqual(JSON.parse(missing.body).paths, [
+    '/healthz',
+    '/readyz',
+    '/status.json',
+    '/status/history.json',
+    '/status',
+    '/metrics',
+  ]);
   t.is((await get(port, '/healthz', { method: 'POST' })).status, 405);
   const head = await get(port, '/healthz', { method: 'HEAD' });
   t.is(head.status, 200);
