@@ -152,6 +152,20 @@ async function closedLoop(
   return { n: lat.length, lat, seconds, cpuUs: cpu.user + cpu.system, errors };
 }
 
+/** Records a closed loop of direct mysql2 calls as the `direct` row of `scenario`. */
+function recordDirect(scenario: string, conc: number, direct: Awaited<ReturnType<typeof closedLoop>>): void {
+  record({
+    scenario,
+    side: 'direct',
+    concurrency: conc,
+    throughput: direct.n / direct.seconds,
+    p50Us: percentile(direct.lat, 50),
+    p99Us: percentile(direct.lat, 99),
+    cpuUsPerOp: direct.cpuUs / direct.n,
+    note: direct.errors ? `${direct.errors} errors` : '',
+  });
+}
+
 function randomId(): number {
   return 1 + Math.floor(Math.random() * POINT_ROWS);
 }
@@ -172,16 +186,7 @@ async function unary(
   await pool.execute(POINT_SQL, [1]);
   for (const conc of [1, 16, 64]) {
     const direct = await closedLoop(conc, () => pool.execute(POINT_SQL, [randomId()]));
-    record({
-      scenario: `(a) unary point select c=${conc}`,
-      side: 'direct',
-      concurrency: conc,
-      throughput: direct.n / direct.seconds,
-      p50Us: percentile(direct.lat, 50),
-      p99Us: percentile(direct.lat, 99),
-      cpuUsPerOp: direct.cpuUs / direct.n,
-      note: direct.errors ? `${direct.errors} errors` : '',
-    });
+    recordDirect(`(a) unary point select c=${conc}`, conc, direct);
     const failedBefore = gw.failedCalls();
     const res = h2loadQuery(gw, body, conc, join(dir, `h2load-${conc}.tsv`));
     const failed = gw.failedCalls() - failedBefore;
@@ -226,16 +231,7 @@ async function unaryExecute(gw: GatewayProcess, dir: string, echo: GatewayProces
   for (const conc of [1, 16]) {
     const scenario = `(f) unary no-op update c=${conc}`;
     const direct = await closedLoop(conc, () => pool.execute(NOOP_UPDATE_SQL, [randomId()]));
-    record({
-      scenario,
-      side: 'direct',
-      concurrency: conc,
-      throughput: direct.n / direct.seconds,
-      p50Us: percentile(direct.lat, 50),
-      p99Us: percentile(direct.lat, 99),
-      cpuUsPerOp: direct.cpuUs / direct.n,
-      note: direct.errors ? `${direct.errors} errors` : '',
-    });
+    recordDirect(scenario, conc, direct);
     const failedBefore = gw.failedCalls();
     const res = h2loadQuery(gw, body, conc, join(dir, `h2load-exec-${conc}.tsv`), 'Execute');
     const failed = gw.failedCalls() - failedBefore;

@@ -222,12 +222,7 @@ export function queryRequestFields(opts: QueryOptions): {
   checkCallOptions(opts, 'query');
   checkRowMode(opts.rowMode);
   const out: ReturnType<typeof queryRequestFields> = {};
-  const preference = readPreferenceField(opts.readPreference);
-  if (preference !== undefined) out.read_preference = preference;
-  const staleness = uint32Option(opts.maxStalenessMs, 'maxStalenessMs');
-  if (staleness !== undefined) out.max_staleness_ms = staleness;
-  const token = stringOption(opts.consistencyToken, 'consistencyToken');
-  if (token) out.consistency_token = token;
+  Object.assign(out, readRoutingFields(opts));
   const batch = uint32Option(opts.maxRowsPerBatch, 'maxRowsPerBatch');
   if (batch !== undefined) out.max_rows_per_batch = batch;
   return out;
@@ -271,6 +266,17 @@ export function batchRequestFields(opts: BatchOptions): {
     }
     out.transaction = fields;
   }
+  Object.assign(out, readRoutingFields(opts));
+  return out;
+}
+
+/** `read_preference`, `max_staleness_ms` and `consistency_token` from a read's options (validated). */
+function readRoutingFields(opts: {
+  readonly readPreference?: ReadPreference | undefined;
+  readonly maxStalenessMs?: number | undefined;
+  readonly consistencyToken?: string | undefined;
+}): { read_preference?: string; max_staleness_ms?: number; consistency_token?: string } {
+  const out: { read_preference?: string; max_staleness_ms?: number; consistency_token?: string } = {};
   const preference = readPreferenceField(opts.readPreference);
   if (preference !== undefined) out.read_preference = preference;
   const staleness = uint32Option(opts.maxStalenessMs, 'maxStalenessMs');
