@@ -25,8 +25,15 @@ function sendPage(res: ServerResponse): void {
   res.end(PAGE_BYTES);
 }
 
-/** Registers `/status.json` (the snapshot `status()` returns) and `/status` (the page) on `server`. */
-export function addStatusRoutes(server: AdminHttpServer, status: () => GatewayStatus): void {
-  server.route('/status.json', (_req, res) => sendJson(res, 200, status()));
+/**
+ * Registers `/status.json` (the snapshot `status()` returns, with what `extras()` adds, e.g. the
+ * top `query_digests`) and `/status` (the page) on `server`.
+ */
+export function addStatusRoutes(
+  server: AdminHttpServer,
+  status: () => GatewayStatus,
+  extras: () => Record<string, unknown> = () => ({}),
+): void {
+  server.route('/status.json', (_req, res) => sendJson(res, 200, { ...status(), ...extras() }));
   server.route('/status', (_req, res) => sendPage(res));
 }
