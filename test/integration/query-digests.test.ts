@@ -7,6 +7,7 @@
  */
 import test from 'ava';
 import { hashToken, newToken } from '../../src/auth/tokens.js';
+import { GatewayClient } from '../../src/client/index.js';
 import { Code, codeName } from '../../src/errors.js';
 import { rootQuery, sandbox } from '../helpers/sandbox.js';
 import { connectAdmin } from './helpers/admin.js';
@@ -172,6 +173,10 @@ test.serial('tags separate entries; errors are counted by code', async (t) => {
     t.truthy(err);
     code = err!.code;
   }
+  const failed = gw.logs
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.msg === 'call failed' && l.request_tag === 'errs');
+  t.is(failed.length, 2, 'the "call failed" lines carry the request tag');
   const [e] = await entriesTagged('errs');
   t.is(e?.digest_text, 'SELECT * FROM no_such_table_xyz WHERE id = ?');
   t.is(e?.calls, 2);
@@ -279,6 +284,34 @@ test.serial('/status.json has the top digests, as GetQueryStats reports them', a
   t.is(point.total_us, grpc.total_us);
   for (let i = 1; i < body.query_digests.length; i++)
     t.true(body.query_digests[i - 1].total_us >= body.query_digests[i].total_us, 'sorted by total time');
+});
+
+test.serial('the TS client sends requestTag on query, execute, batch and transaction', async (t) => {
+  const client = await GatewayClient.connect(`127.0.0.1:${gw.port}`, { token: tokens.app });
+  t.teardown(() => client.close());
+  const tag = 'ts-client';
+  await client.queryAll(`SELECT id FROM ${TABLE} WHERE id = ?`, [1], {
+    requestTag: tag,
+    readPreference: 'PRIMARY',
+  });
+  await client.execute(`DELETE FROM ${TABLE} WHERE id = ?`, [300], { requestTag: tag });
+  await client.batch([{ sql: `DELETE FROM ${TABLE} WHERE id = 301` }], { requestTag: tag });
+  await client.transaction(
+    async (tx) => {
+      await tx.execute(`DELETE FROM ${TABLE} WHERE id = 302`);
+    },
+    { requestTag: tag },
+  );
+  const byText = Object.fromEntries((await entriesTagged(tag)).map((e) => [e.digest_text, e.calls]));
+  t.deepEqual(byText, {
+    [`SELECT id FROM ${TABLE} WHERE id = ?`]: 1,
+    [`DELETE FROM ${TABLE} WHERE id = ?`]: 3,
+  });
+  const err = await client.execute('SELECT 1', [], { requestTag: 'x'.repeat(65) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.is((err as { code: number }).code, Code.INVALID_ARGUMENT);
 });
 
 test.serial('reset answers the entries, then forgets them', async (t) => {
