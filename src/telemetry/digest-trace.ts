@@ -165,11 +165,14 @@ class DigestStatementTrace implements StatementTrace {
   private finish(rows: number, code: number): void {
     if (this.done) return;
     this.done = true;
-    const ms = performance.now() - this.startedAt;
+    const endedAt = performance.now();
+    const ms = endedAt - this.startedAt;
     const { digests, texts, slowStatementMs, logger } = this.call.opts;
     if (digests !== undefined) {
       const digest = texts.digest(this.sqlText);
-      digests.record(this.call.groupOf(digests, this.target), digest, ms * 1000, rows, code);
+      // Wall time from the clock just read (Date.now() would cost as much again).
+      const nowMs = performance.timeOrigin + endedAt;
+      digests.record(this.call.groupOf(digests, this.target), digest, ms * 1000, rows, code, nowMs);
     }
     if (slowStatementMs > 0 && ms >= slowStatementMs) {
       // The digest only: never the SQL's literals or the parameters.

@@ -135,8 +135,8 @@ class Entry {
       p95Us: q(0.95),
       p99Us: q(0.99),
       maxUs: Math.round(this.maxUs),
-      firstSeenMs,
-      lastSeenMs: this.lastSeenMs,
+      firstSeenMs: Math.floor(firstSeenMs),
+      lastSeenMs: Math.floor(this.lastSeenMs),
     };
   }
 }
@@ -195,18 +195,25 @@ export class QueryDigests {
 
   /**
    * Counts one statement of digest `digestText` in `group`: it took `us` microseconds and returned
-   * `rows` rows; `code` is its gRPC code, 0 when it succeeded. Returns the group it was counted in
-   * (another one when `group` was dropped meanwhile): keep that one.
+   * `rows` rows; `code` is its gRPC code, 0 when it succeeded; `nowMs` is when it ended (epoch ms,
+   * the clock's when not given). Returns the group it was counted in (another one when `group`
+   * was dropped meanwhile): keep that one.
    */
-  record(group: DigestGroup, digestText: string, us: number, rows: number, code: number): DigestGroup {
+  record(
+    group: DigestGroup,
+    digestText: string,
+    us: number,
+    rows: number,
+    code: number,
+    nowMs: number = this.now(),
+  ): DigestGroup {
     const g = group.live ? group : this.group(group);
-    const nowMs = this.now();
     let e = g.entries.get(digestText);
     if (e === undefined) {
       if (this.size >= this.maxEntries) this.evict();
       e = new Entry(digestText, g, nowMs);
       // Eviction may have dropped `g` itself when it was empty.
-      if (!g.live) return this.record(g, digestText, us, rows, code);
+      if (!g.live) return this.record(g, digestText, us, rows, code, nowMs);
       g.entries.set(digestText, e);
       this.size++;
     }

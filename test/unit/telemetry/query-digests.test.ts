@@ -117,3 +117,9 @@ test('a group dropped by eviction is looked up again', (t) => {
   const calls = d.query().reduce((n, e) => n + e.calls, 0);
   t.is(calls, 3);
 });
+
+test('times given with a fraction are reported as whole milliseconds', (t) => {
+  const d = new QueryDigests();
+  d.record(d.group(KEY), 'A', 1.5, 0, 0, 1_700_000_000_123.75);
+  t.like(d.query()[0], { firstSeenMs: 1_700_000_000_123, lastSeenMs: 1_700_000_000_123, totalUs: 2 });
+});
