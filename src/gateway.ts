@@ -29,6 +29,11 @@ import { StatementClassifier } from './sql/classify.js';
 import { type GatewayStatus, gatewayStatus } from './admin/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';
 import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
+import { DigestingTracer } from './telemetry/digest-trace.js';
+import { observeDigestMetrics } from './telemetry/digest-metrics.js';
+import { QueryDigests } from './telemetry/query-digests.js';
+import { QueryTextCache } from './telemetry/query-text.js';
+import { statusDigests } from './admin/query-stats.js';
 
 /** Prepared statements each connection keeps (the server-wide cap is `max_prepared_stmt_count`). */
 const MAX_PREPARED_PER_CONNECTION = 256;
@@ -183,6 +188,19 @@ export class Gateway {
               activeTransactions: () => sessions.counts().active,
             },
           });
+    // Query digests count every statement, with telemetry on or off (telemetry/digest-trace.ts).
+    const digestConfig = config.telemetry.queryDigests;
+    const queryDigests = digestConfig.enabled
+      ? new QueryDigests({ maxEntries: digestConfig.maxEntries })
+      : undefined;
+    if (queryDigests !== undefined) observeDigestMetrics(telemetry.metrics.meter, queryDigests);
+    const tracer = new DigestingTracer(telemetry, {
+      digests: queryDigests,
+      texts: new QueryTextCache(),
+      slowStatementMs: config.telemetry.slowStatementMs,
+      logger,
+    });
+    const queryStats = { digests: queryDigests, maxEntries: digestConfig.maxEntries };
     const guard = new CallGuard(config.auth.enabled ? new Authenticator(config.auth) : undefined);
     warnAboutSecurity(config, logger);
     let server: GatewayServer | undefined;
@@ -200,19 +218,22 @@ export class Gateway {
         deps: {
           scaffold: new CallScaffold({
             guard,
-            telemetry,
+            telemetry: tracer,
             onError: (method, err, trace, principal) => logCallFailure(logger, method, err, trace, principal),
             ...(history ? { observer: history } : {}),
           }),
           sessions: service,
           clusters,
           status,
+          queryStats,
         },
       });
       const grpc = server;
       onServingChange = (cluster, serving) => grpc.setClusterServing(cluster, serving);
       for (const c of clusters.all()) grpc.setClusterServing(c.name, c.serving);
-      const admin = await startAdmin(config, clusters, guard, status, history, telemetry, logger);
+      const admin = await startAdmin(config, clusters, guard, status, history, telemetry, logger, () => ({
+        query_digests: statusDigests(queryDigests),
+      }));
       history?.start();
       return new Gateway(config, clusters, sessions, grpc, admin, history, telemetry, logger);
     } catch (err) {
@@ -313,6 +334,7 @@ async function startAdmin(
   history: StatusHistory | undefined,
   telemetry: Telemetry,
   logger: Logger,
+  statusExtras: () => Record<string, unknown>,
 ): Promise<AdminHttpServer | undefined> {
   if (config.admin.port === -1) return undefined;
   const admin = await AdminHttpServer.create({
@@ -323,7 +345,7 @@ async function startAdmin(
       logger.error({ path, stack: (err as Error | undefined)?.stack }, 'admin request failed'),
   });
   addHealthRoutes(admin, () => clusters.all());
-  addStatusRoutes(admin, status, history ? () => history.json() : undefined);
+  addStatusRoutes(admin, status, history ? () => history.json() : undefined, statusExtras);
   const metrics = telemetry.prometheusHandler;
   if (metrics !== undefined) admin.route('/metrics', metrics);
   logger.info({ admin: `${config.admin.host}:${admin.port}`, paths: admin.paths }, 'admin HTTP listening');

@@ -27,15 +27,17 @@ function sendPage(res: ServerResponse): void {
 }
 
 /**
- * Registers `/status.json` (the snapshot `status()` returns), `/status/history.json` (the last
- * minutes, `history()`; an empty history without it) and `/status` (the page) on `server`.
+ * Registers `/status.json` (the snapshot `status()` returns, with what `extras()` adds, e.g. the
+ * top `query_digests`), `/status/history.json` (the last minutes, `history()`; an empty history
+ * without it) and `/status` (the page) on `server`.
  */
 export function addStatusRoutes(
   server: AdminHttpServer,
   status: () => GatewayStatus,
   history: () => StatusHistoryJson = () => ({ interval_ms: 1000, samples: [] }),
+  extras: () => Record<string, unknown> = () => ({}),
 ): void {
-  server.route('/status.json', (_req, res) => sendJson(res, 200, status()));
+  server.route('/status.json', (_req, res) => sendJson(res, 200, { ...status(), ...extras() }));
   server.route('/status/history.json', (_req, res) => sendJson(res, 200, history()));
   server.route('/status', (_req, res) => sendPage(res));
 }

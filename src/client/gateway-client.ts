@@ -27,6 +27,7 @@ import {
   type QueryOptions,
   queryRequestFields,
   type TransactionOptions,
+  requestTagField,
 } from './options.js';
 import {
   collect,
@@ -169,7 +170,12 @@ export class GatewayClient {
       opts,
       () => {
         checkCallOptions(opts, 'execute');
-        return { cluster: opts.cluster ?? this.#options.cluster, sql, params: encodeParams(params) };
+        return {
+          cluster: opts.cluster ?? this.#options.cluster,
+          sql,
+          params: encodeParams(params),
+          ...requestTagField(opts.requestTag),
+        };
       },
       (req, options, callback) => this.#stub.Execute(req, options, callback),
       (res) => decodeExecute(res ?? {}),

@@ -41,6 +41,12 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Named cluster (`QueryRequest.cluster`). @default the client's `cluster` */
   readonly cluster?: string;
+  /**
+   * `request_tag`: groups the call's statements in the gateway's query digests
+   * (Admin.GetQueryStats) and labels its spans and log lines; at most 64 printable ASCII
+   * characters. Never put values or secrets here. @default none
+   */
+  readonly requestTag?: string;
 }
 
 /** Which backends may serve a read (`ReadPreference`, without its prefix): the gateway's own union. */
@@ -97,6 +103,8 @@ export interface TransactionOptions {
   readonly idleTimeoutMs?: number;
   /** Cancels the transaction (rolled back by the gateway) when aborted. */
   readonly signal?: AbortSignal;
+  /** `begin.request_tag`: see {@link CallOptions.requestTag}. @default none */
+  readonly requestTag?: string;
   /**
    * Runs the transaction through {@link withRetry}: an attempt that fails ABORTED (a deadlock)
    * before its commit was sent runs again, callback included. @default no retries
@@ -162,7 +170,7 @@ const CLIENT_KEYS = [
   'connectTimeoutMs',
   'token',
 ];
-const CALL_KEYS = ['deadlineMs', 'signal', 'cluster'];
+const CALL_KEYS = ['deadlineMs', 'signal', 'cluster', 'requestTag'];
 const QUERY_KEYS = [
   ...CALL_KEYS,
   'readPreference',
@@ -181,7 +189,16 @@ const BATCH_KEYS = [
   'rowMode',
 ];
 const BATCH_TX_KEYS = ['isolationLevel', 'readOnly'];
-const TX_KEYS = ['isolationLevel', 'readOnly', 'cluster', 'deadlineMs', 'idleTimeoutMs', 'signal', 'retry'];
+const TX_KEYS = [
+  'isolationLevel',
+  'readOnly',
+  'cluster',
+  'deadlineMs',
+  'idleTimeoutMs',
+  'signal',
+  'retry',
+  'requestTag',
+];
 const ISOLATION_LEVELS: readonly string[] = [
   'READ_UNCOMMITTED',
   'READ_COMMITTED',
@@ -208,8 +225,15 @@ export function checkCallOptions(opts: CallOptions, kind: 'query' | 'execute'): 
   checkKeys(opts, kind === 'query' ? QUERY_KEYS : CALL_KEYS, kind);
   durationOption(opts.deadlineMs, 'deadlineMs');
   stringOption(opts.cluster, 'cluster');
+  stringOption(opts.requestTag, 'requestTag');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
     throw invalidOption('signal must be an AbortSignal');
+}
+
+/** `{ request_tag }` when `tag` is set (the gateway checks its length and characters). */
+export function requestTagField(tag: string | undefined): { request_tag?: string } {
+  const t = stringOption(tag, 'requestTag');
+  return t ? { request_tag: t } : {};
 }
 
 /** The QueryRequest fields set by {@link QueryOptions} (validated). */
@@ -218,11 +242,14 @@ export function queryRequestFields(opts: QueryOptions): {
   max_staleness_ms?: number;
   consistency_token?: string;
   max_rows_per_batch?: number;
+  request_tag?: string;
 } {
   checkCallOptions(opts, 'query');
   checkRowMode(opts.rowMode);
-  const out: ReturnType<typeof queryRequestFields> = {};
-  Object.assign(out, readRoutingFields(opts));
+  const out: ReturnType<typeof queryRequestFields> = {
+    ...requestTagField(opts.requestTag),
+    ...readRoutingFields(opts),
+  };
   const batch = uint32Option(opts.maxRowsPerBatch, 'maxRowsPerBatch');
   if (batch !== undefined) out.max_rows_per_batch = batch;
   return out;
@@ -242,6 +269,7 @@ export function batchRequestFields(opts: BatchOptions): {
   read_preference?: string;
   max_staleness_ms?: number;
   consistency_token?: string;
+  request_tag?: string;
 } {
   checkKeys(opts, BATCH_KEYS, 'batch');
   durationOption(opts.deadlineMs, 'deadlineMs');
@@ -249,7 +277,7 @@ export function batchRequestFields(opts: BatchOptions): {
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
     throw invalidOption('signal must be an AbortSignal');
   checkRowMode(opts.rowMode);
-  const out: ReturnType<typeof batchRequestFields> = {};
+  const out: ReturnType<typeof batchRequestFields> = requestTagField(opts.requestTag);
   const tx = opts.transaction;
   if (tx !== undefined) {
     if (tx !== true && (typeof tx !== 'object' || tx === null))
@@ -304,13 +332,20 @@ function isolationLevelField(value: IsolationLevel | undefined): string | undefi
 export function beginFields(
   opts: TransactionOptions,
   defaultCluster: string,
-): { cluster: string; isolation_level?: string; read_only?: boolean; idle_timeout_ms?: number } {
+): {
+  cluster: string;
+  isolation_level?: string;
+  read_only?: boolean;
+  idle_timeout_ms?: number;
+  request_tag?: string;
+} {
   checkKeys(opts, TX_KEYS, 'transaction');
   durationOption(opts.deadlineMs, 'deadlineMs');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
     throw invalidOption('signal must be an AbortSignal');
   const out: ReturnType<typeof beginFields> = {
     cluster: stringOption(opts.cluster, 'cluster') ?? defaultCluster,
+    ...requestTagField(opts.requestTag),
   };
   const level = isolationLevelField(opts.isolationLevel);
   if (level !== undefined) out.isolation_level = level;

@@ -143,6 +143,18 @@ export interface TelemetryConfig {
   readonly sqlCommenter: boolean;
   /** Export metrics. @default true */
   readonly metricsEnabled: boolean;
+  /** Statements at least this long are logged once (digest, never values), ms; 0 = off. @default 1000 */
+  readonly slowStatementMs: number;
+  /** Query digest statistics (Admin.GetQueryStats, `/status.json`, the top-digest metrics). */
+  readonly queryDigests: QueryDigestsConfig;
+}
+
+/** Query digest statistics: statements counted by digest text, cluster, role, principal and tag. */
+export interface QueryDigestsConfig {
+  /** Count statements by digest (works with telemetry.enabled false too). @default true */
+  readonly enabled: boolean;
+  /** Most digest entries kept; the least used fold into one `other` entry. @default 1000 */
+  readonly maxEntries: number;
 }
 
 /** The whole gateway configuration, as validated by `loadConfig`. */
@@ -431,6 +443,31 @@ export const gatewaySchema: SchemaFor<GatewaySettings> = {
       env: 'GATEWAY_TELEMETRY_METRICS_ENABLED',
       default: true,
       format: boolean,
+    },
+    slowStatementMs: {
+      doc:
+        'Statements running at least this long are logged once ("slow statement": digest text, ' +
+        'duration, rows, backend, principal, request tag; never values), in milliseconds; 0 turns the log off.',
+      env: 'GATEWAY_TELEMETRY_SLOW_STATEMENT_MS',
+      default: 1000,
+      format: integer(0, MAX_TIMER_MS),
+    },
+    queryDigests: {
+      enabled: {
+        doc:
+          'Counts every statement under its digest (literals and value lists folded) per cluster, backend ' +
+          'role, principal and request tag: Admin.GetQueryStats, /status.json and the top-digest metrics. ' +
+          'Independent of telemetry.enabled.',
+        env: 'GATEWAY_TELEMETRY_QUERY_DIGESTS_ENABLED',
+        default: true,
+        format: boolean,
+      },
+      maxEntries: {
+        doc: 'Most digest entries kept; when full, the least used are folded into one "other" entry.',
+        env: 'GATEWAY_TELEMETRY_QUERY_DIGESTS_MAX_ENTRIES',
+        default: 1000,
+        format: integer(1, 1_000_000),
+      },
     },
   },
   auth: {

@@ -2,6 +2,7 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { BatchOutcome, BatchStepOutcome } from '../session/commands.js';
 import type { Row } from '../wire/row-encoding.js';
+import { tagged } from './call-scaffold.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { type BatchRequestMessage, batchCommandOf } from './request-decode.js';
 import { encodeExecuted, encodeQueryStats, encodeStatementError } from './response-encode.js';
@@ -41,10 +42,16 @@ export function encodeBatchResponse(outcome: BatchOutcome, elapsedUs: bigint) {
 /** Builds the Batch handler. */
 export function batchHandler(deps: HandlerDeps) {
   return (call: ServerUnaryCall<BatchRequestMessage, unknown>, callback: sendUnaryData<unknown>): void => {
-    deps.scaffold.serve('Batch', call, {}, (env) => deps.sessions.batch(batchCommandOf(call.request), env), {
-      ok: (outcome, env) =>
-        callback(null, encodeBatchResponse(outcome, (process.hrtime.bigint() - env.startedNs) / 1000n)),
-      fail: (status) => callback(status),
-    });
+    deps.scaffold.serve(
+      'Batch',
+      call,
+      {},
+      (env) => deps.sessions.batch(tagged(env, batchCommandOf(call.request)), env),
+      {
+        ok: (outcome, env) =>
+          callback(null, encodeBatchResponse(outcome, (process.hrtime.bigint() - env.startedNs) / 1000n)),
+        fail: (status) => callback(status),
+      },
+    );
   };
 }

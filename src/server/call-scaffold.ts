@@ -15,7 +15,7 @@ import { callScope } from './call-context.js';
 import { toStatus, type WireStatus } from './status.js';
 
 /** The RPCs the scaffold serves: the traced Gateway methods and Admin's. */
-export type ScaffoldMethod = RpcMethod | 'GetStatus';
+export type ScaffoldMethod = RpcMethod | 'GetStatus' | 'GetQueryStats';
 
 /** What a handler's body gets: the admitted caller and the call's context. */
 export interface CallEnv {
@@ -27,6 +27,12 @@ export interface CallEnv {
   readonly trace: CallTrace;
   /** `process.hrtime.bigint()` when the call arrived. */
   readonly startedNs: bigint;
+}
+
+/** Reports `cmd.requestTag` to the call's trace (digests, spans, log lines) and returns `cmd`. */
+export function tagged<C extends { readonly requestTag?: string }>(env: CallEnv, cmd: C): C {
+  if (cmd.requestTag) env.trace.tagged(cmd.requestTag);
+  return cmd;
 }
 
 /** How a handler ends its call: the value its body resolved with, or a failure's status. */

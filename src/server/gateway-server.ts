@@ -6,7 +6,7 @@ import { type ChannelOptions, Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import { Code, GatewayError } from '../errors.js';
 import type { HandlerDeps } from './handler-deps.js';
-import { getStatusHandler } from './admin.js';
+import { getQueryStatsHandler, getStatusHandler } from './admin.js';
 import { batchHandler } from './batch.js';
 import { executeHandler } from './execute.js';
 import { DescriptorSet } from '../wire/descriptor-set.js';
@@ -84,7 +84,10 @@ export class GatewayServer {
       Transaction: transactionHandler(opts.deps),
       Batch: batchHandler(opts.deps),
     });
-    server.addService(Admin, { GetStatus: getStatusHandler(opts.deps) });
+    server.addService(Admin, {
+      GetStatus: getStatusHandler(opts.deps),
+      GetQueryStats: getQueryStatsHandler(opts.deps),
+    });
     const statuses: ServingStatusMap = { '': 'SERVING', [GATEWAY_SERVICE]: 'SERVING' };
     for (const c of opts.deps.clusters.all())
       statuses[clusterHealthName(c.name)] = c.serving ? 'SERVING' : 'NOT_SERVING';

@@ -2,6 +2,7 @@
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { SessionService } from '../session/session-service.js';
 import type { GatewayStatus } from '../admin/gateway-status.js';
+import type { QueryDigests } from '../telemetry/query-digests.js';
 import type { CallScaffold } from './call-scaffold.js';
 
 /** Dependencies of the RPC handlers. */
@@ -17,4 +18,6 @@ export interface HandlerDeps {
    * NOT_FOUND for an unknown name). The admin HTTP `/status.json` serves the same function's output.
    */
   readonly status: (cluster?: string) => GatewayStatus;
+  /** The query digests for Admin.GetQueryStats; `digests` undefined when they are off. */
+  readonly queryStats: { readonly digests: QueryDigests | undefined; readonly maxEntries: number };
 }

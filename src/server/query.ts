@@ -1,6 +1,7 @@
 /** The Query RPC: decodes the request, streams the session's result, encodes each event. */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ResultSink } from '../session/commands.js';
+import { tagged } from './call-scaffold.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { type QueryRequestMessage, queryCommandOf } from './request-decode.js';
 import { encodeQueryStats } from './response-encode.js';
@@ -19,7 +20,7 @@ export function queryHandler(deps: HandlerDeps) {
       'Query',
       call,
       {},
-      (env) => deps.sessions.query(queryCommandOf(call.request), env, sink),
+      (env) => deps.sessions.query(tagged(env, queryCommandOf(call.request)), env, sink),
       {
         ok: (totals, env) => {
           call.write({ stats: encodeQueryStats(totals, (process.hrtime.bigint() - env.startedNs) / 1000n) });

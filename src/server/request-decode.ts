@@ -17,6 +17,7 @@ import type {
   TransactionCommand,
 } from '../session/commands.js';
 import type { WireValue } from '../sql/values.js';
+import type { DigestQuery, DigestSort } from '../telemetry/query-digests.js';
 
 /** A `Statement` message (also the statement fields of Query and Execute requests). */
 export interface StatementMessage {
@@ -31,6 +32,7 @@ export interface QueryRequestMessage extends StatementMessage {
   read_preference?: string | number;
   max_staleness_ms?: number;
   consistency_token?: string;
+  request_tag?: string;
 }
 
 /** ExecuteRequest as proto-loader decodes it. */
@@ -38,6 +40,7 @@ export interface ExecuteRequestMessage {
   cluster?: string;
   sql?: string;
   params?: WireValue[];
+  request_tag?: string;
 }
 
 /** BeginRequest as proto-loader decodes it. */
@@ -46,6 +49,7 @@ export interface BeginRequestMessage {
   isolation_level?: string | number;
   read_only?: boolean;
   idle_timeout_ms?: number;
+  request_tag?: string;
 }
 
 /** One TransactionRequest as proto-loader decodes it (`oneofs: true`). */
@@ -119,6 +123,26 @@ export function consistencyTokenOf(token: string | undefined): string {
   return token ?? '';
 }
 
+/** Longest request tag, in characters. */
+export const REQUEST_TAG_MAX_LENGTH = 64;
+
+const REQUEST_TAG_PATTERN = /^[\x20-\x7e]*$/;
+
+/**
+ * Returns `tag` ('' when unset); throws INVALID_ARGUMENT BAD_REQUEST_TAG unless it is at most
+ * {@link REQUEST_TAG_MAX_LENGTH} printable ASCII characters (it goes into logs, spans and digest keys).
+ */
+export function requestTagOf(tag: string | undefined, field = 'request_tag'): string {
+  if (!tag) return '';
+  if (tag.length > REQUEST_TAG_MAX_LENGTH || !REQUEST_TAG_PATTERN.test(tag)) {
+    throw errors.invalidArgument(
+      'BAD_REQUEST_TAG',
+      `${field} must be at most ${REQUEST_TAG_MAX_LENGTH} printable ASCII characters`,
+    );
+  }
+  return tag;
+}
+
 /** The statement fields of a request. */
 export function statementOf(m: StatementMessage | undefined): StatementCommand {
   return { sql: m?.sql ?? '', params: m?.params ?? [], maxRowsPerBatch: m?.max_rows_per_batch ?? 0 };
@@ -132,12 +156,19 @@ export function queryCommandOf(req: QueryRequestMessage): QueryCommand {
     readPreference: readPreferenceOf(req.read_preference),
     maxStalenessMs: req.max_staleness_ms ?? 0,
     consistencyToken: consistencyTokenOf(req.consistency_token),
+    requestTag: requestTagOf(req.request_tag),
   };
 }
 
-/** Decodes an ExecuteRequest. */
+/** Decodes an ExecuteRequest; throws INVALID_ARGUMENT on a bad request tag. */
 export function executeCommandOf(req: ExecuteRequestMessage): ExecuteCommand {
-  return { cluster: req.cluster ?? '', sql: req.sql ?? '', params: req.params ?? [], maxRowsPerBatch: 0 };
+  return {
+    cluster: req.cluster ?? '',
+    sql: req.sql ?? '',
+    params: req.params ?? [],
+    maxRowsPerBatch: 0,
+    requestTag: requestTagOf(req.request_tag),
+  };
 }
 
 /** Decodes a BeginRequest; throws INVALID_ARGUMENT on an unknown isolation level. */
@@ -147,6 +178,7 @@ export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand
     isolationLevel: isolationLevelOf(m?.isolation_level),
     readOnly: m?.read_only === true,
     idleTimeoutMs: m?.idle_timeout_ms ?? 0,
+    requestTag: requestTagOf(m?.request_tag),
   };
 }
 
@@ -168,6 +200,7 @@ export interface BatchRequestMessage {
   read_preference?: string | number;
   max_staleness_ms?: number;
   consistency_token?: string;
+  request_tag?: string;
 }
 
 /**
@@ -220,6 +253,7 @@ export function batchCommandOf(req: BatchRequestMessage): BatchCommand {
     readPreference: readPreferenceOf(req.read_preference),
     maxStalenessMs: req.max_staleness_ms ?? 0,
     consistencyToken: consistencyTokenOf(req.consistency_token),
+    requestTag: requestTagOf(req.request_tag),
   };
 }
 
@@ -250,4 +284,35 @@ export function transactionCommandOf(req: TransactionRequestMessage): Transactio
   } catch (err) {
     return { id, kind: 'invalid', wasBegin: req.action === 'begin', error: GatewayError.from(err) };
   }
+}
+
+/** GetQueryStatsRequest as proto-loader decodes it. */
+export interface GetQueryStatsRequestMessage {
+  sort?: string | number;
+  limit?: number;
+  cluster?: string;
+  reset?: boolean;
+}
+
+const QUERY_STATS_SORTS: Record<string, DigestSort | undefined> = {
+  QUERY_STATS_SORT_UNSPECIFIED: undefined,
+  QUERY_STATS_SORT_TOTAL_TIME: 'total',
+  QUERY_STATS_SORT_CALLS: 'calls',
+  QUERY_STATS_SORT_P99: 'p99',
+  QUERY_STATS_SORT_ERRORS: 'errors',
+};
+
+/** Decodes a GetQueryStatsRequest; throws INVALID_ARGUMENT BAD_SORT on an unknown sort. */
+export function queryStatsRequestOf(req: GetQueryStatsRequestMessage): {
+  readonly query: DigestQuery;
+  readonly reset: boolean;
+} {
+  return {
+    query: {
+      sortBy: enumValue(QUERY_STATS_SORTS, req.sort, 'sort', 'BAD_SORT') ?? 'total',
+      limit: req.limit ?? 0,
+      cluster: req.cluster ?? '',
+    },
+    reset: req.reset === true,
+  };
 }

@@ -5,6 +5,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { GatewayError } from '../errors.js';
 import type { TransactionEvents } from '../session/commands.js';
+import { tagged } from './call-scaffold.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { type TransactionRequestMessage, transactionCommandOf } from './request-decode.js';
 import { encodeExecuted, encodeQueryStats, encodeStatementError } from './response-encode.js';
@@ -43,7 +44,11 @@ export function transactionHandler(deps: HandlerDeps) {
             resumeInput: () => call.resume(),
           };
           const session = deps.sessions.openTransaction(env, events);
-          call.on('data', (req: TransactionRequestMessage) => session.push(transactionCommandOf(req)));
+          call.on('data', (req: TransactionRequestMessage) => {
+            const cmd = transactionCommandOf(req);
+            if (cmd.kind === 'begin') tagged(env, cmd.begin);
+            session.push(cmd);
+          });
           call.on('end', () => session.halfClose());
           call.on('error', () => {
             // A broken stream ends like a cancel: the call signal fires and the session rolls back.

@@ -44,14 +44,23 @@ export interface ReadRouting {
   readonly consistencyToken: string;
 }
 
+/**
+ * The caller's request tag: groups the call's statements in the query digests and labels its
+ * spans and logs (the server reports it to the call's trace; the session does not read it).
+ */
+export interface Tagged {
+  /** '' or unset = none. */
+  readonly requestTag?: string;
+}
+
 /** Query: one result-producing statement, streamed. */
-export interface QueryCommand extends StatementCommand, ReadRouting {
+export interface QueryCommand extends StatementCommand, ReadRouting, Tagged {
   /** Named cluster; '' = "default". */
   readonly cluster: string;
 }
 
 /** Execute: one statement without rows, in autocommit, on the primary. */
-export interface ExecuteCommand extends StatementCommand {
+export interface ExecuteCommand extends StatementCommand, Tagged {
   /** Named cluster; '' = "default". */
   readonly cluster: string;
 }
@@ -60,7 +69,7 @@ export interface ExecuteCommand extends StatementCommand {
 export type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
 /** Opens a transaction. */
-export interface BeginCommand {
+export interface BeginCommand extends Tagged {
   /** Named cluster; '' = "default". */
   readonly cluster: string;
   /** Undefined = the server's default. */
@@ -173,7 +182,7 @@ export interface BatchStepCommand {
 }
 
 /** Batch: many statements on one connection, optionally in one transaction. */
-export interface BatchCommand extends ReadRouting {
+export interface BatchCommand extends ReadRouting, Tagged {
   /** Named cluster; '' = "default". */
   readonly cluster: string;
   readonly steps: readonly BatchStepCommand[];

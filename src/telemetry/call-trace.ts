@@ -61,6 +61,8 @@ export interface CallTrace {
   routed(route: RouteDecision): void;
   /** The caller's principal, once authenticated ('' when authentication is off). */
   authenticated(principal: string): void;
+  /** The call's request tag (`request_tag`; '' = none): groups query digests, shown on spans and logs. */
+  tagged(tag: string): void;
   /** A connection was leased from pool `pool` after waiting `waitMs` milliseconds. */
   poolAcquired(pool: string, waitMs: number): void;
   /** Attempt `attempt` (2 = first retry) follows a connection failure on `failed`. */
@@ -74,8 +76,11 @@ export interface CallTrace {
   /** Ends the call's span and records its duration; `err` undefined means OK. Idempotent. */
   end(err?: unknown): void;
   /** `trace_id` / `span_id` for log lines about this call; empty when not traced. */
-  logFields(): TraceLogFields | Record<string, never>;
+  logFields(): CallLogFields;
 }
+
+/** The fields a log line about a call carries: its trace ids and request tag, when it has them. */
+export type CallLogFields = Partial<TraceLogFields> & { readonly request_tag?: string };
 
 /** Starts call traces (implemented by `Telemetry`). */
 export interface CallTracer {
@@ -103,6 +108,7 @@ export const NOOP_CALL_TRACE: CallTrace = Object.freeze({
   statement: () => NOOP_STATEMENT_TRACE,
   routed: () => {},
   authenticated: () => {},
+  tagged: () => {},
   poolAcquired: () => {},
   retry: () => {},
   streamed: () => {},

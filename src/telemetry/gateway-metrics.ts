@@ -86,7 +86,8 @@ export class GatewayMetrics {
    *   `MetricProducer`); undefined when metrics are off.
    */
   constructor(
-    private readonly meter: Meter,
+    /** The meter the instruments come from (a no-op meter while metrics are off). */
+    readonly meter: Meter,
     histograms: HistogramProducer | undefined,
     private readonly startedAtMs: number = Date.now(),
   ) {

@@ -1,8 +1,9 @@
 /**
- * `db.query.text` and statement names for spans, computed once per distinct SQL text: a bounded
+ * `db.query.text` and statement names for spans, and query digest texts, computed once per distinct SQL text: a bounded
  * LRU keyed by the SQL (the same texts recur, as with the statement classifier's cache).
  */
 import { classifyStatement, sanitizeSql } from '../sql/classify.js';
+import { digestText } from '../sql/digest.js';
 
 /** What a statement span is named after. */
 export interface StatementDescription {
@@ -51,6 +52,7 @@ class Lru<V> {
 export class QueryTextCache {
   private readonly texts: Lru<string>;
   private readonly descriptions: Lru<StatementDescription>;
+  private readonly digests: Lru<string>;
 
   constructor(opts: QueryTextCacheOptions = {}) {
     const size = opts.size ?? 1000;
@@ -58,6 +60,12 @@ export class QueryTextCache {
     this.texts = new Lru(size, max);
     // Only the gateway's own statements (START TRANSACTION, COMMIT ...) come here: few texts.
     this.descriptions = new Lru(64, max);
+    this.digests = new Lru(size, max);
+  }
+
+  /** The digest text of `sql` (sql/digest.ts): values and value lists folded, comments gone. */
+  digest(sql: string): string {
+    return this.digests.get(sql, (s) => digestText(s));
   }
 
   /** `sql` with every literal replaced by `?` (placeholders stay `?`, comments go). */

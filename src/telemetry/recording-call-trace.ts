@@ -272,6 +272,10 @@ export class RecordingCallTrace implements CallTrace {
     if (principal !== '' && this.span.isRecording()) this.span.setAttribute(ATTR.principal, principal);
   }
 
+  tagged(tag: string): void {
+    if (tag !== '' && this.span.isRecording()) this.span.setAttribute(ATTR.requestTag, tag);
+  }
+
   poolAcquired(pool: string, waitMs: number): void {
     this.pool = pool;
     this.poolWaitMs = waitMs;

@@ -60,6 +60,7 @@ export const ATTR = {
   backendRole: 'mysqlgateway.backend.role',
   routeReason: 'mysqlgateway.route.reason',
   principal: 'mysqlgateway.principal',
+  requestTag: 'mysqlgateway.request_tag',
   poolWaitSeconds: 'mysqlgateway.pool.wait.duration',
   connectionId: 'mysqlgateway.connection.id',
   attempt: 'mysqlgateway.attempt',

@@ -356,7 +356,16 @@ test.serial('/status.json has the proto fields and the snapshot Admin.GetStatus 
   t.teardown(() => admin.close());
   const grpc: AnyMessage = await admin.getStatus();
 
-  t.deepEqual(Object.keys(json).sort(), protoFields('GetStatusResponse'));
+  // Plus `query_digests`: the top entries of Admin.GetQueryStats, each with QueryDigest's fields.
+  t.deepEqual(
+    Object.keys(json)
+      .filter((k) => k !== 'query_digests')
+      .sort(),
+    protoFields('GetStatusResponse'),
+  );
+  const digests = (json as unknown as { query_digests: Record<string, unknown>[] }).query_digests;
+  t.true(Array.isArray(digests));
+  for (const d of digests) t.deepEqual(Object.keys(d).sort(), protoFields('QueryDigest'));
   t.deepEqual(
     json.clusters.map((c) => c.name),
     grpc.clusters.map((c: AnyMessage) => c.name),

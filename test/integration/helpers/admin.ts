@@ -10,6 +10,7 @@ export function connectAdmin(
   opts: ConnectOpts = {},
 ): {
   getStatus(req?: AnyMessage): Promise<AnyMessage>;
+  getQueryStats(req?: AnyMessage): Promise<AnyMessage>;
   close(): void;
 } {
   const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as AnyMessage;
@@ -22,6 +23,10 @@ export function connectAdmin(
     getStatus: (req = {}) =>
       new Promise((resolve, reject) =>
         client.GetStatus(req, (err: unknown, res: AnyMessage) => (err ? reject(err) : resolve(res))),
+      ),
+    getQueryStats: (req = {}) =>
+      new Promise((resolve, reject) =>
+        client.GetQueryStats(req, (err: unknown, res: AnyMessage) => (err ? reject(err) : resolve(res))),
       ),
     close: () => client.close(),
   };

@@ -48,6 +48,8 @@ test('without file or environment, every top-level key has its documented defaul
         resourceAttributes: {},
         sqlCommenter: false,
         metricsEnabled: true,
+        slowStatementMs: 1000,
+        queryDigests: { enabled: true, maxEntries: 1000 },
       },
       clusters: {},
     },

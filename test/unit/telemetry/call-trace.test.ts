@@ -248,3 +248,18 @@ test('pool events are listened to only while metrics are recorded', async (t) =>
   await on.telemetry.close();
   await metricsOff.telemetry.close();
 });
+
+test('the request tag goes on the call span (mysqlgateway.request_tag)', async (t) => {
+  const { telemetry, spans } = testTelemetry();
+  const call = telemetry.startCall('Execute');
+  call.tagged('checkout');
+  call.end();
+  const tagged = telemetry.startCall('Execute');
+  tagged.tagged('');
+  tagged.end();
+  await telemetry.flush();
+  const [withTag, without] = spans.getFinishedSpans();
+  t.is(withTag?.attributes['mysqlgateway.request_tag'], 'checkout');
+  t.false('mysqlgateway.request_tag' in (without?.attributes ?? {}));
+  await telemetry.close();
+});

@@ -19,6 +19,8 @@ export function telemetryConfig(over: Partial<TelemetryConfig> = {}): TelemetryC
     resourceAttributes: {},
     sqlCommenter: false,
     metricsEnabled: true,
+    slowStatementMs: 1000,
+    queryDigests: { enabled: true, maxEntries: 1000 },
     ...over,
   };
 }
