@@ -144,11 +144,15 @@ export class AdminHttpServer {
     }
   }
 
-  /** Stops listening and closes every connection (idle keep-alive ones at once). Idempotent. */
+  /**
+   * Stops listening and closes every connection at once, a request in flight included: a page
+   * polling several routes always has one under way, and its keep-alive connection would hold
+   * the close (and the gateway's shutdown) open. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.server.close(() => resolve());
-      this.server.closeIdleConnections();
+      this.server.closeAllConnections();
     });
     return this.closing;
   }

@@ -97,6 +97,8 @@ export interface OpenTransactionStatus {
   readonly connection_id: number;
   /** The session's state: awaitingBegin, beginning, open, finishing. */
   readonly state: string;
+  /** The begin's request tag; '' without one. */
+  readonly request_tag: string;
 }
 
 /** A backend as the snapshot reads it (a `Backend` fits). */
@@ -130,6 +132,7 @@ export interface StatusSources {
       readonly backend: string;
       readonly connectionId: number;
       readonly state: string;
+      readonly requestTag: string;
     }[];
   };
   /** When the gateway started, epoch ms. */
@@ -196,6 +199,7 @@ export function gatewayStatus(src: StatusSources, cluster?: string): GatewayStat
       backend: t.backend,
       connection_id: t.connectionId,
       state: t.state,
+      request_tag: t.requestTag,
     })),
   };
 }

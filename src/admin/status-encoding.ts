@@ -68,6 +68,7 @@ function encodeOpenTransaction(t: OpenTransactionStatus): Encoded<OpenTransactio
     backend: t.backend,
     connection_id: String(t.connection_id),
     state: t.state,
+    request_tag: t.request_tag,
   };
 }
 

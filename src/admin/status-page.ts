@@ -5,7 +5,8 @@
  * says when it last did, and says plainly when the gateway stops answering; and charts of the last
  * 15 minutes (calls and failed calls per second, p50 and p99 latency by RPC, pool connections in
  * use and callers waiting by backend, replication lag, open transactions), drawn as inline SVG
- * from `status/history.json` every 5 seconds.
+ * from `status/history.json` every 5 seconds; and the top statements by total time (the query
+ * digests `status.json` carries), sortable by any figure.
  *
  * The document is a constant: no data is ever put into the HTML. Everything shown comes in as
  * JSON and goes into the page with `textContent` (backend names and error messages come from
@@ -55,6 +56,8 @@ tr.row-lagging td { background: #fffbe6; }
 .serving { font-size: 13px; }
 .empty { color: #59636e; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 12px; }
+td.digest { white-space: normal; overflow-wrap: anywhere; min-width: 24em; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+th.sortable { cursor: pointer; text-decoration: underline dotted; }
 .chart { margin: 0; padding: 8px 10px; background: #fff; border: 1px solid #d1d9e0; border-radius: 6px; }
 .chart figcaption { font-weight: 600; font-size: 13px; color: #424a53; display: flex; justify-content: space-between; }
 .chart svg { display: block; width: 100%; height: 120px; }
@@ -85,6 +88,7 @@ const SCRIPT = `
   var transactionsEl = document.getElementById('transactions');
   var chartsEl = document.getElementById('charts');
   var openTxEl = document.getElementById('open-transactions');
+  var digestsEl = document.getElementById('digests');
   var HISTORY_MS = 5000;
   var SVG = 'http://www.w3.org/2000/svg';
   var W = 360;
@@ -279,8 +283,71 @@ const SCRIPT = `
     ['Cluster', '', function (t) { return t.cluster || NONE; }],
     ['Backend', '', function (t) { return t.backend || NONE; }],
     ['Connection', 'num', function (t) { return t.connection_id || NONE; }],
-    ['State', '', function (t) { return t.state; }]
+    ['State', '', function (t) { return t.state; }],
+    ['Tag', '', function (t) { return t.request_tag || NONE; }]
   ];
+
+  // Query digests: sortable by any numeric column (click its header); total time first.
+  var DIGEST_COLUMNS = [
+    ['Digest', 'digest', null, function (d) { return d.digest_text; }],
+    ['Cluster', '', null, function (d) { return d.cluster || NONE; }],
+    ['Role', '', null, function (d) { return d.backend_role || NONE; }],
+    ['Principal', '', null, function (d) { return d.principal || NONE; }],
+    ['Tag', '', null, function (d) { return d.request_tag || NONE; }],
+    ['Calls', 'num', 'calls', function (d) { return d.calls; }],
+    ['Errors', 'num', 'errors', function (d) { return d.errors; }],
+    ['Rows', 'num', 'rows', function (d) { return d.rows; }],
+    ['Total', 'num', 'total_us', function (d) { return micros(d.total_us); }],
+    ['p50', 'num', 'p50_us', function (d) { return micros(d.p50_us); }],
+    ['p95', 'num', 'p95_us', function (d) { return micros(d.p95_us); }],
+    ['p99', 'num', 'p99_us', function (d) { return micros(d.p99_us); }],
+    ['Max', 'num', 'max_us', function (d) { return micros(d.max_us); }]
+  ];
+  var digestSort = 'total_us';
+  var lastDigests = null;
+  function micros(us) {
+    return us < 1000 ? us + ' \u00b5s' : us < 1e6 ? (us / 1000).toFixed(1) + ' ms' : (us / 1e6).toFixed(2) + ' s';
+  }
+
+  function renderDigests(list) {
+    lastDigests = list;
+    if (list === null) {
+      digestsEl.replaceChildren(el('p', 'empty', 'Query digests are off (telemetry.queryDigests.enabled).'));
+      return;
+    }
+    if (!list.length) {
+      digestsEl.replaceChildren(el('p', 'empty', 'No statements yet.'));
+      return;
+    }
+    var sorted = list.slice().sort(function (a, b) { return b[digestSort] - a[digestSort]; });
+    var table = el('table');
+    table.setAttribute('aria-label', 'Query digests');
+    var head = el('tr');
+    DIGEST_COLUMNS.forEach(function (col) {
+      var th = el('th', col[2] ? 'sortable' : '', col[0] + (col[2] === digestSort ? ' \u25BE' : ''));
+      if (col[2]) {
+        th.dataset.sort = col[2];
+        th.setAttribute('aria-sort', col[2] === digestSort ? 'descending' : 'none');
+        th.tabIndex = 0;
+        var key = col[2];
+        var sortBy = function () {
+          digestSort = key;
+          renderDigests(lastDigests);
+        };
+        th.addEventListener('click', sortBy);
+        th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sortBy(); });
+      }
+      head.appendChild(th);
+    });
+    table.appendChild(el('thead')).appendChild(head);
+    var body = table.appendChild(el('tbody'));
+    sorted.forEach(function (d) {
+      var tr = body.appendChild(el('tr'));
+      DIGEST_COLUMNS.forEach(function (col) { tr.appendChild(el('td', col[1], col[3](d))); });
+    });
+    digestsEl.replaceChildren(el('div', 'scroll'));
+    digestsEl.firstChild.appendChild(table);
+  }
 
   function renderTransactions(list) {
     if (!list.length) {
@@ -314,6 +381,7 @@ const SCRIPT = `
     uptimeEl.textContent = duration(status.uptime_ms);
     transactionsEl.textContent = String(status.active_transactions);
     renderTransactions(Array.isArray(status.open_transactions) ? status.open_transactions : []);
+    renderDigests(Array.isArray(status.query_digests) ? status.query_digests : null);
     document.title = (troubled ? troubled + ' not healthy \\u00b7 ' : '') + 'Gateway status';
   }
 
@@ -398,6 +466,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <main>
 <h2>Last 15 minutes</h2>
 <div id="charts" class="charts"></div>
+<h2>Top statements by total time</h2>
+<div id="digests"><p class="empty">\u2014</p></div>
 <h2>Open transactions</h2>
 <div id="open-transactions"><p class="empty">—</p></div>
 <div id="clusters"></div>

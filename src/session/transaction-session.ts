@@ -65,6 +65,8 @@ export interface TransactionInfo {
   /** MySQL connection id of the pinned connection, 0 before begin. */
   readonly connectionId: number;
   readonly state: TransactionState;
+  /** The begin's request tag ('' without one, or before begin). */
+  readonly requestTag: string;
 }
 
 /** Events the registry and telemetry observe. */
@@ -117,6 +119,7 @@ export class TransactionSession {
   private readonly output: TransactionEvents;
   private readonly observer: TransactionObserver | undefined;
   private readonly openedAt = Date.now();
+  private requestTag = '';
 
   constructor(opts: TransactionSessionOptions) {
     this.clusters = opts.clusters;
@@ -160,6 +163,7 @@ export class TransactionSession {
       backend: this.backend?.name ?? '',
       connectionId: this.lease?.resource.threadId ?? 0,
       state: this.stateValue,
+      requestTag: this.requestTag,
     };
   }
 
@@ -300,6 +304,7 @@ export class TransactionSession {
 
   private async begin(id: string, begin: BeginCommand): Promise<void> {
     this.transition('beginning');
+    this.requestTag = begin.requestTag ?? '';
     if (begin.idleTimeoutMs > 0) {
       this.idleTimeoutMs = Math.min(begin.idleTimeoutMs, this.settings.maxIdleTimeoutMs);
     }

@@ -259,9 +259,16 @@ test.serial(
       await query(gw.client, { sql: 'SELECT ? AS n', params: [{ int64_value: String(i) }] });
     await execute(gw.client, { sql: 'DO 1' });
     await t.throwsAsync(query(gw.client, { sql: 'SELECT * FROM status_page_no_such_table' }));
+    // A statement of its own digest, 4 calls of 1 row each, from a tagged Query.
+    for (let i = 0; i < 4; i++)
+      await query(gw.client, {
+        sql: 'SELECT ? AS status_page_digest',
+        params: [{ int64_value: String(i) }],
+        request_tag: 'status-page',
+      });
     const tx = new TxStream(gw.client);
     t.teardown(() => tx.rollback().catch(() => {}));
-    const begun = await tx.begin({ read_only: true });
+    const begun = await tx.begin({ read_only: true, request_tag: 'status-page-tx' });
 
     const page = await browser.newPage();
     t.teardown(() => page.close());
@@ -283,9 +290,10 @@ test.serial(
     const rendered = history as AnyMessage;
     // The page renders what it received: wait for the legend of that exact history.
     const last = rendered.samples[rendered.samples.length - 1];
-    const expectedCalls = Object.fromEntries(
-      Object.entries(last.rpc as Record<string, { calls: number }>).map(([m, r]) => [m, String(r.calls)]),
-    );
+    // Each series' legend shows its latest value: the last sample in which that RPC was called.
+    const expectedCalls: Record<string, string> = {};
+    for (const sample of rendered.samples as { rpc: Record<string, { calls: number }> }[])
+      for (const [m, r] of Object.entries(sample.rpc)) expectedCalls[m] = String(r.calls);
     await page.waitForFunction(
       (want: string) => {
         // biome-ignore lint/suspicious/noExplicitAny: runs in the page, without DOM types here
@@ -341,8 +349,43 @@ test.serial(
     await row.waitFor({ timeout: 10_000 });
     const cells = await row.locator('td').allTextContents();
     t.deepEqual(
-      [cells[2], cells[3], cells[4], cells[5]],
-      [mine[0].cluster, mine[0].backend, mine[0].connection_id, mine[0].state],
+      [cells[2], cells[3], cells[4], cells[5], cells[6]],
+      [mine[0].cluster, mine[0].backend, mine[0].connection_id, mine[0].state, mine[0].request_tag],
+    );
+    t.is(mine[0].request_tag, 'status-page-tx');
+
+    // Top statements: the page's row for the digest above shows what GetQueryStats reports for it.
+    const stats: AnyMessage = await admin.getQueryStats({});
+    const digest = (stats.entries as AnyMessage[]).find(
+      (e) => e.digest_text === 'SELECT ? AS status_page_digest' && e.request_tag === 'status-page',
+    );
+    if (!digest) return t.fail(JSON.stringify(stats.entries));
+    t.is(digest.calls, '4');
+    const digests = page.getByRole('table', { name: 'Query digests' });
+    const digestRow = digests
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: 'SELECT ? AS status_page_digest', exact: true }) });
+    await digestRow.waitFor({ timeout: 10_000 });
+    const headers = await digests.locator('thead th').allTextContents();
+    const shown = await digestRow.locator('td').allTextContents();
+    const col = (name: string) => shown[headers.findIndex((h) => h.startsWith(name))];
+    t.deepEqual(
+      [col('Tag'), col('Calls'), col('Rows'), col('Errors')],
+      ['status-page', digest.calls, digest.rows, digest.errors],
+    );
+    // Sortable: by calls, the Calls column never increases down the table.
+    await digests.locator('th[data-sort="calls"]').click();
+    await digests.locator('th[aria-sort="descending"][data-sort="calls"]').waitFor({ timeout: 5_000 });
+    const callsAt = (await digests.locator('thead th').allTextContents()).findIndex((h) =>
+      h.startsWith('Calls'),
+    );
+    const calls = (await digests.locator(`tbody tr td:nth-child(${callsAt + 1})`).allTextContents()).map(
+      Number,
+    );
+    t.true(calls.length > 1);
+    t.deepEqual(
+      calls,
+      [...calls].sort((a, b) => b - a),
     );
   },
 );

@@ -69,8 +69,24 @@ function sources(now = 5_000): StatusSources {
     sessions: {
       counts: () => ({ active: 2 }),
       openTransactions: () => [
-        { principal: 'svc', openedAt: 2_500, cluster: 'main', backend: 'p', connectionId: 77, state: 'open' },
-        { principal: '', openedAt: 4_900, cluster: '', backend: '', connectionId: 0, state: 'awaitingBegin' },
+        {
+          principal: 'svc',
+          openedAt: 2_500,
+          cluster: 'main',
+          backend: 'p',
+          connectionId: 77,
+          state: 'open',
+          requestTag: 'checkout',
+        },
+        {
+          principal: '',
+          openedAt: 4_900,
+          cluster: '',
+          backend: '',
+          connectionId: 0,
+          state: 'awaitingBegin',
+          requestTag: '',
+        },
       ],
     },
     startedAt: 1_000,
@@ -84,8 +100,24 @@ test('every cluster and backend, with health and pool figures as JSON values', (
   t.is(s.uptime_ms, 4_000);
   // Ages from the same clock as uptime (now 5,000): 5,000 - 2,500 and 5,000 - 4,900.
   t.deepEqual(s.open_transactions, [
-    { principal: 'svc', age_ms: 2_500, cluster: 'main', backend: 'p', connection_id: 77, state: 'open' },
-    { principal: '', age_ms: 100, cluster: '', backend: '', connection_id: 0, state: 'awaitingBegin' },
+    {
+      principal: 'svc',
+      age_ms: 2_500,
+      cluster: 'main',
+      backend: 'p',
+      connection_id: 77,
+      state: 'open',
+      request_tag: 'checkout',
+    },
+    {
+      principal: '',
+      age_ms: 100,
+      cluster: '',
+      backend: '',
+      connection_id: 0,
+      state: 'awaitingBegin',
+      request_tag: '',
+    },
   ]);
   t.deepEqual(
     s.clusters.map((c) => [c.name, c.serving, c.backends.map((b) => b.name)]),

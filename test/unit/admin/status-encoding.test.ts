@@ -59,6 +59,7 @@ test('states, 64-bit figures and unknown values', (t) => {
         backend: 'b',
         connection_id: 9_007_199_254,
         state: 'open',
+        request_tag: 't1',
       },
     ],
   };
@@ -74,6 +75,7 @@ test('states, 64-bit figures and unknown values', (t) => {
       backend: 'b',
       connection_id: '9007199254',
       state: 'open',
+      request_tag: 't1',
     },
   ]);
   const c = out.clusters[0];
