@@ -7,11 +7,11 @@
  */
 import test from 'ava';
 import { Code } from '../../src/errors.js';
-import { errorDetails, execute, query, v } from './helpers/client.js';
+import { errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { allHealthy, defaultCluster } from './helpers/cluster.js';
 import { freezeNode, thawNode } from './helpers/freeze.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
-import { waitFor } from '../helpers/sandbox.js';
+import { runningStatements, waitFor } from '../helpers/sandbox.js';
 
 let gw: TestGateway;
 const T = 'hung_primary_rows';
@@ -45,14 +45,18 @@ interface WriteOutcome {
   readonly error?: ReturnType<typeof errorDetails>;
 }
 
-async function timedWrite(value: string): Promise<WriteOutcome> {
+/** Text of the write the freeze catches on the server. */
+const IN_FLIGHT_MARKER = 'in-flight-at-freeze';
+
+/** Inserts `value`; null: the in-flight write, which sleeps 2 s on the server first. */
+async function timedWrite(value: string | null): Promise<WriteOutcome> {
   const startedAt = Date.now();
+  const req =
+    value === null
+      ? { sql: `INSERT INTO ${T} (v) SELECT IF(SLEEP(2) = 0, '${IN_FLIGHT_MARKER}', 'x')` }
+      : { sql: `INSERT INTO ${T} (v) VALUES (?)`, params: [v.str(value)] };
   try {
-    await execute(
-      gw.client,
-      { sql: `INSERT INTO ${T} (v) VALUES (?)`, params: [v.str(value)] },
-      { deadlineMs: DEADLINE_MS },
-    );
+    await execute(gw.client, req, { deadlineMs: DEADLINE_MS });
     return { startedAt, endedAt: Date.now() };
   } catch (err) {
     return { startedAt, endedAt: Date.now(), error: errorDetails(err) };
@@ -78,12 +82,15 @@ test.serial(
       }
     });
     await waitFor(() => okBeforeFreeze >= 20, { message: '20 writes before the freeze' });
+    // A write that is running on the primary when it freezes (SLEEP holds it there).
+    const inFlight = timedWrite(null);
+    await waitFor(async () => (await runningStatements(IN_FLIGHT_MARKER)) === 1, {
+      message: 'the in-flight write running on the primary',
+    });
     const frozenAt = Date.now();
     frozen = true;
     const thaw = freezeNode(0);
     t.teardown(thaw);
-    // A write sent right after the freeze is in flight on the hung primary.
-    const inFlight = timedWrite('in flight');
 
     await monitor.waitFor(cluster.primary.name, 'down', 20_000);
     const detectedAt = Date.now();
@@ -108,8 +115,13 @@ test.serial(
     // Every writer stopped by detection + margin, none at its deadline.
     await Promise.all(writers);
     t.is(failures.length, 4);
+    t.log(`writers ended with ${failures.map((f) => f.error?.reason).join(', ')}`);
     for (const f of failures) {
       t.is(f.error?.code, Code.UNAVAILABLE, f.error?.details);
+      t.true(
+        ['BACKEND_UNAVAILABLE', 'PRIMARY_UNRESPONSIVE'].includes(f.error?.reason ?? ''),
+        f.error?.reason,
+      );
       t.true(f.endedAt - detectedAt < 1000, `a writer failed ${f.endedAt - detectedAt} ms after detection`);
     }
 
@@ -123,7 +135,7 @@ test.serial(
       failFast.push(out.endedAt - out.startedAt);
     }
     t.log(`writes while down failed after ${failFast.join(', ')} ms`);
-    for (const ms of failFast) t.true(ms < 200, `a write while down took ${ms} ms`);
+    for (const ms of failFast) t.true(ms < 300, `a write while down took ${ms} ms`);
     // A read that can only go to the primary fails fast too.
     const readStarted = Date.now();
     const readErr = await t.throwsAsync(
@@ -134,7 +146,7 @@ test.serial(
       ),
     );
     t.is(errorDetails(readErr).reason, 'PRIMARY_UNRESPONSIVE');
-    t.true(Date.now() - readStarted < 200);
+    t.true(Date.now() - readStarted < 300);
 
     // Thawed: writes work again without a restart.
     thaw();
@@ -147,6 +159,42 @@ test.serial(
     t.log(`writes work again ${Date.now() - thawedAt} ms after the thaw`);
     await monitor.waitFor(cluster.primary.name, 'healthy', 10_000);
     t.true(cluster.serving);
+    await gw.assertNoLeaks();
+  },
+);
+
+test.serial(
+  'transactions with a statement or COMMIT in flight when the primary freezes end at detection',
+  async (t) => {
+    const { cluster, monitor } = defaultCluster(gw);
+    await allHealthy(gw);
+    const tx1 = new TxStream(gw.client, { deadlineMs: DEADLINE_MS });
+    const tx2 = new TxStream(gw.client, { deadlineMs: DEADLINE_MS });
+    t.teardown(() => {
+      tx1.call.cancel();
+      tx2.call.cancel();
+    });
+    for (const tx of [tx1, tx2]) {
+      await tx.begin();
+      await tx.execute(`INSERT INTO ${T} (v) VALUES ('tx')`);
+    }
+    const thaw = freezeNode(0);
+    t.teardown(thaw);
+    tx1.send({ execute: { sql: `INSERT INTO ${T} (v) VALUES ('tx in flight')`, params: [] } });
+    tx2.send({ commit: {} });
+    await monitor.waitFor(cluster.primary.name, 'down', 20_000);
+    const detectedAt = Date.now();
+    const [s1, s2] = await Promise.all([tx1.status, tx2.status]);
+    const ended = Date.now() - detectedAt;
+    t.log(
+      `transactions ended ${ended} ms after detection: ${errorDetails(s1).reason}, ${errorDetails(s2).reason}`,
+    );
+    t.true(ended < 1000, `ended ${ended} ms after detection`);
+    t.is(errorDetails(s1).code, Code.UNAVAILABLE, errorDetails(s1).details);
+    t.is(errorDetails(s2).code, Code.UNAVAILABLE, errorDetails(s2).details);
+    t.is(errorDetails(s2).reason, 'COMMIT_OUTCOME_UNKNOWN', 'a COMMIT cut off says its outcome is unknown');
+    thaw();
+    await monitor.waitFor(cluster.primary.name, 'healthy', 20_000);
     await gw.assertNoLeaks();
   },
 );
