@@ -203,6 +203,11 @@ export class Backend {
     ctx: StatementContext,
   ): Promise<StatementOutcome> {
     if (ctx.signal.aborted) throw GatewayError.from(ctx.signal.reason);
+    if (this.down.aborted) {
+      // A connection held across the fall (a transaction's): its server does not answer.
+      conn.poison(this.down.reason);
+      throw this.down.reason;
+    }
     let maxStatementTimeSec = 0;
     if (ctx.deadline !== undefined) {
       const remaining = ctx.deadline - Date.now();
@@ -251,8 +256,10 @@ export class Backend {
    *   that it may have reached MySQL (`mayHaveExecuted`), and its connection is poisoned so that
    *   its lease holder destroys it. No KILL QUERY: a server that does not answer would not run
    *   it either. A read that has sent nothing yet is retried elsewhere (a connection failure);
-   * - callers waiting for one of its connections, and those that ask for one until
-   *   {@link markUp}, fail at once with UNAVAILABLE `BACKEND_UNAVAILABLE` (nothing was sent).
+   * - callers waiting for one of its connections, those that ask for one, and statements sent
+   *   on a connection already held (a transaction's) fail at once with UNAVAILABLE
+   *   `BACKEND_UNAVAILABLE` (nothing was sent; the held connection is poisoned), until
+   *   {@link markUp}.
    * Returns how many statements were failed. Idempotent while down.
    */
   markDown(why: string): number {

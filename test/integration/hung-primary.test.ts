@@ -170,11 +170,14 @@ test.serial(
     await allHealthy(gw);
     const tx1 = new TxStream(gw.client, { deadlineMs: DEADLINE_MS });
     const tx2 = new TxStream(gw.client, { deadlineMs: DEADLINE_MS });
+    // Idle when the primary freezes, sending its next statement after detection.
+    const tx3 = new TxStream(gw.client, { deadlineMs: DEADLINE_MS });
     t.teardown(() => {
       tx1.call.cancel();
       tx2.call.cancel();
+      tx3.call.cancel();
     });
-    for (const tx of [tx1, tx2]) {
+    for (const tx of [tx1, tx2, tx3]) {
       await tx.begin();
       await tx.execute(`INSERT INTO ${T} (v) VALUES ('tx')`);
     }
@@ -193,6 +196,12 @@ test.serial(
     t.is(errorDetails(s1).code, Code.UNAVAILABLE, errorDetails(s1).details);
     t.is(errorDetails(s2).code, Code.UNAVAILABLE, errorDetails(s2).details);
     t.is(errorDetails(s2).reason, 'COMMIT_OUTCOME_UNKNOWN', 'a COMMIT cut off says its outcome is unknown');
+    const sentAt = Date.now();
+    tx3.send({ execute: { sql: `INSERT INTO ${T} (v) VALUES ('tx after detection')`, params: [] } });
+    const s3 = await tx3.status;
+    t.log(`a statement of an open transaction sent after detection failed after ${Date.now() - sentAt} ms`);
+    t.true(Date.now() - sentAt < 300);
+    t.is(errorDetails(s3).code, Code.UNAVAILABLE, errorDetails(s3).details);
     thaw();
     await monitor.waitFor(cluster.primary.name, 'healthy', 20_000);
     await gw.assertNoLeaks();

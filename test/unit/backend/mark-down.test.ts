@@ -76,3 +76,23 @@ test('a caller that leaves while waiting still gets its own reason, not the back
   t.is(err.code, Code.CANCELLED);
   for (const l of held) l.release();
 });
+
+test('a statement sent on a connection held across the fall fails at once, poisoning it', async (t) => {
+  const driver = new FakeDriver();
+  const backend = backendOver(t, driver);
+  const { ctx } = callContext();
+  const lease = await backend.acquire(ctx);
+  backend.markDown('3 checks failed');
+  const err = await t.throwsAsync(backend.run(lease.resource, SLEEP, undefined, ctx), {
+    instanceOf: GatewayError,
+  });
+  t.is(err.reason, 'BACKEND_UNAVAILABLE');
+  t.false(err.mayHaveExecuted, 'nothing was sent');
+  t.deepEqual(
+    driver.connections[0]!.commands.map((c) => c.sql),
+    [],
+    'no statement reached the driver',
+  );
+  t.true(lease.resource.broken);
+  lease.destroy(lease.resource.brokenCause);
+});
