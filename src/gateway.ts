@@ -152,6 +152,18 @@ export class Gateway {
               'backend health changed',
             );
             if (backend === primary.name) onServingChange(name, next !== 'down');
+            const b = byName.get(backend);
+            if (next === 'down' && b) {
+              // A hung backend would hold its statements and waiters until their deadlines: fail them now.
+              const failed = b.markDown(health.lastError ?? 'health checks failed');
+              if (failed > 0)
+                logger.warn(
+                  { cluster: name, backend, statements: failed },
+                  'failed statements in flight on a down backend',
+                );
+            } else if (prev === 'down') {
+              b?.markUp();
+            }
           },
         });
         return new Cluster(

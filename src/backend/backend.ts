@@ -3,8 +3,8 @@
  * opens connections, and a separate control connection used to KILL QUERY statements whose
  * caller has gone (cancelled, or past its deadline).
  */
-import type { AbortSignalLike } from '../abort-signal.js';
-import { errors, GatewayError } from '../errors.js';
+import { type AbortSignalLike, CallAbort } from '../abort-signal.js';
+import { Code, errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolEvent } from '../pool/pool-events.js';
@@ -65,6 +65,33 @@ export function statementTimeBucketSec(remainingMs: number): number {
   return Math.ceil(s / 3600) * 3600;
 }
 
+/** Aborted when either signal is: a caller's signal and its backend going down, for a pool wait. */
+class EitherSignal implements AbortSignalLike {
+  constructor(
+    private readonly a: AbortSignalLike,
+    private readonly b: AbortSignalLike,
+  ) {}
+
+  get aborted(): boolean {
+    return this.a.aborted || this.b.aborted;
+  }
+
+  get reason(): unknown {
+    return this.a.aborted ? this.a.reason : this.b.reason;
+  }
+
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void {
+    // Both may fire: the pool's listener fails its waiter once and ignores the second call.
+    this.a.addEventListener(type, listener, options);
+    this.b.addEventListener(type, listener, options);
+  }
+
+  removeEventListener(type: 'abort', listener: () => void): void {
+    this.a.removeEventListener(type, listener);
+    this.b.removeEventListener(type, listener);
+  }
+}
+
 /** A backend server with its pool. */
 export class Backend {
   readonly name: string;
@@ -78,6 +105,10 @@ export class Backend {
   /** Leases held right now: what least-outstanding-requests routing compares. */
   inFlight = 0;
   private control: Promise<DbConnection> | undefined;
+  /** Aborted by {@link markDown} with the reason acquires fail; replaced by {@link markUp}. */
+  private down = new CallAbort();
+  /** Connections with a statement in flight, failed at once by {@link markDown}. */
+  private readonly running = new Set<DbConnection>();
   private readonly pendingKills = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
 
@@ -124,9 +155,14 @@ export class Backend {
       counted = false;
     };
     const started = performance.now();
+    const down = this.down;
     try {
+      if (down.aborted) throw down.reason;
       for (;;) {
-        const lease = await this.pool.acquire({ deadline: ctx.deadline, signal: ctx.signal });
+        const lease = await this.pool.acquire({
+          deadline: ctx.deadline,
+          signal: new EitherSignal(ctx.signal, down),
+        });
         if (lease.resource.broken) {
           lease.destroy(lease.resource.brokenCause);
           continue;
@@ -147,6 +183,8 @@ export class Backend {
       }
     } catch (err) {
       done();
+      // The pool reports an abort as CANCELLED: when the backend went down, say that instead.
+      if (down.aborted && !ctx.signal.aborted) throw down.reason;
       throw err;
     }
   }
@@ -165,6 +203,11 @@ export class Backend {
     ctx: StatementContext,
   ): Promise<StatementOutcome> {
     if (ctx.signal.aborted) throw GatewayError.from(ctx.signal.reason);
+    if (this.down.aborted) {
+      // A connection held across the fall (a transaction's): its server does not answer.
+      conn.poison(this.down.reason);
+      throw this.down.reason;
+    }
     let maxStatementTimeSec = 0;
     if (ctx.deadline !== undefined) {
       const remaining = ctx.deadline - Date.now();
@@ -178,6 +221,7 @@ export class Backend {
     const onAbort = () => this.abortStatement(conn, GatewayError.from(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     const span = ctx.trace?.statement(this, conn, stmt);
+    this.running.add(conn);
     try {
       const textSql = stmt.textSql;
       const outcome = await conn.run(span ? span.sql(stmt.sql) : stmt.sql, stmt.params, sink, {
@@ -190,8 +234,59 @@ export class Backend {
       span?.fail(GatewayError.from(err));
       throw err;
     } finally {
+      this.running.delete(conn);
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Statements in flight right now. */
+  get statementsInFlight(): number {
+    return this.running.size;
+  }
+
+  /** True while the health monitor has this backend down ({@link markDown} .. {@link markUp}). */
+  get markedDown(): boolean {
+    return this.down.aborted;
+  }
+
+  /**
+   * The health monitor marked this backend down (it stopped answering, e.g. a hung host), so
+   * nothing waits for it until a deadline:
+   * - every statement in flight fails at once with UNAVAILABLE `BACKEND_UNAVAILABLE`, stating
+   *   that it may have reached MySQL (`mayHaveExecuted`), and its connection is poisoned so that
+   *   its lease holder destroys it. No KILL QUERY: a server that does not answer would not run
+   *   it either. A read that has sent nothing yet is retried elsewhere (a connection failure);
+   * - callers waiting for one of its connections, those that ask for one, and statements sent
+   *   on a connection already held (a transaction's) fail at once with UNAVAILABLE
+   *   `BACKEND_UNAVAILABLE` (nothing was sent; the held connection is poisoned), until
+   *   {@link markUp}.
+   * Returns how many statements were failed. Idempotent while down.
+   */
+  markDown(why: string): number {
+    if (!this.down.aborted) {
+      this.down.abort(
+        errors.unavailable(
+          'BACKEND_UNAVAILABLE',
+          `backend "${this.name}" is marked down (${why}): nothing was sent to it`,
+        ),
+      );
+    }
+    const conns = [...this.running];
+    if (conns.length === 0) return 0;
+    const reason = new GatewayError(
+      Code.UNAVAILABLE,
+      'BACKEND_UNAVAILABLE',
+      `backend "${this.name}" was marked down while the statement was in flight (${why}): ` +
+        'the statement may have reached MySQL, so its outcome is unknown',
+      { mayHaveExecuted: true },
+    );
+    for (const conn of conns) conn.abort(reason);
+    return conns.length;
+  }
+
+  /** The health monitor brought this backend back: connections may be asked for again. */
+  markUp(): void {
+    if (this.down.aborted) this.down = new CallAbort();
   }
 
   /**

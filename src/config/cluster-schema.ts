@@ -328,7 +328,11 @@ export const clusterSchema: SchemaFor<ClusterSettings, 'primary'> = {
       format: ms(1),
     },
     failuresToDown: {
-      doc: 'Consecutive failed checks that mark a backend down.',
+      doc:
+        'Consecutive failed checks that mark a backend down. A hung backend (sockets open, nothing answered) is down ' +
+        'at most intervalMs + (failuresToDown - 1) * intervalMs + timeoutMs after it stopped answering (3-4 s with ' +
+        'the defaults); calls that need a down primary then fail at once (UNAVAILABLE PRIMARY_UNRESPONSIVE) and ' +
+        'statements in flight on a down backend fail at once.',
       default: 3,
       format: count(1),
     },

@@ -83,19 +83,41 @@ export class Cluster {
     this.health?.reportConnectionError(backend.name, err);
   }
 
-  /** Writes, DDL and read-write transactions: always the primary. */
+  /**
+   * Writes, DDL and read-write transactions: always the primary. While the health monitor has
+   * the primary down, fails at once with UNAVAILABLE `PRIMARY_UNRESPONSIVE` instead of letting
+   * each call hold a connection until its deadline; calls reach it again as soon as the monitor
+   * brings it back.
+   */
   routeWrite(): Route {
+    this.failIfPrimaryDown();
     return { backend: this.primary, reason: 'write' };
+  }
+
+  /** Throws UNAVAILABLE `PRIMARY_UNRESPONSIVE` while the health monitor has the primary down. */
+  private failIfPrimaryDown(): void {
+    const h = this.health?.health(this.primary.name);
+    if (h?.state !== 'down') return;
+    const since = h.downSince === undefined ? '' : ` since ${new Date(h.downSince).toISOString()}`;
+    throw errors.unavailable(
+      'PRIMARY_UNRESPONSIVE',
+      `the primary "${this.primary.name}" of cluster "${this.name}" is unresponsive: marked down by ` +
+        `its health checks${since}${h.lastError ? ` (${h.lastError})` : ''}; nothing was sent to it`,
+    );
   }
 
   /**
    * Chooses the backend for a read: statements not proven read-only go to the primary; the
    * others follow the read preference over the replicas that are healthy and within the lag
    * bound, least outstanding requests per weight first. `exclude` skips a backend that just
-   * failed (retry elsewhere). Throws UNAVAILABLE naming why when REPLICA finds no replica.
+   * failed (retry elsewhere). Throws UNAVAILABLE naming why when REPLICA finds no replica, and
+   * UNAVAILABLE `PRIMARY_UNRESPONSIVE` when the read can only go to a primary that is down.
    */
   routeRead(req: ReadRequest, exclude?: Backend): Route {
-    if (!req.readOnly) return { backend: this.primary, reason: 'not read-only: primary' };
+    if (!req.readOnly) {
+      this.failIfPrimaryDown();
+      return { backend: this.primary, reason: 'not read-only: primary' };
+    }
     const preference = req.readPreference ?? this.options.defaultReadPreference;
     const maxLag =
       req.maxStalenessMs && req.maxStalenessMs > 0 ? req.maxStalenessMs : this.options.maxReplicaLagMs;
@@ -107,7 +129,12 @@ export class Cluster {
     const start = Math.floor(this.random() * Math.max(1, replicas.length));
     const choice = chooseForRead(preference, this.candidate(this.primary), replicas, maxLag, start);
     if (typeof choice === 'string') throw errors.unavailable('NO_USABLE_REPLICA', choice);
-    const backend = choice.replica < 0 ? this.primary : (this.replicas[choice.replica] as Backend);
+    if (choice.replica < 0) {
+      // A read that can only go to a down primary fails at once, as a write does.
+      this.failIfPrimaryDown();
+      return { backend: this.primary, reason: choice.reason };
+    }
+    const backend = this.replicas[choice.replica] as Backend;
     return { backend, reason: choice.reason };
   }
 

@@ -382,7 +382,10 @@ export class HealthMonitor {
   private apply(w: Watched, next: BackendHealth): void {
     if (this.lifecycle === 'closed') return;
     const prev = w.health.state;
-    w.health = Object.freeze(next);
+    let downSince: number | undefined;
+    if (next.state === 'down') downSince = prev === 'down' ? w.health.downSince : this.clock.now();
+    const { downSince: _previous, ...rest } = next;
+    w.health = Object.freeze(downSince === undefined ? rest : { ...rest, downSince });
     if (prev === next.state) return;
     try {
       this.onChange?.(w.name, prev, next.state, w.health);

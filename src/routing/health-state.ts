@@ -42,6 +42,11 @@ export interface BackendHealth {
   readonly consecutiveFailures: number;
   /** Good checks in a row. */
   readonly consecutiveSuccesses: number;
+  /**
+   * When the backend went down, epoch ms (set by the monitor on the transition); undefined while
+   * it is not down, and for a replica that has not passed its first check yet.
+   */
+  readonly downSince?: number | undefined;
 }
 
 /** What one successful check found out. */
