@@ -38,6 +38,7 @@ export interface ExecuteRequestMessage {
   cluster?: string;
   sql?: string;
   params?: WireValue[];
+  idempotency_key?: string;
 }
 
 /** BeginRequest as proto-loader decodes it. */
@@ -137,7 +138,13 @@ export function queryCommandOf(req: QueryRequestMessage): QueryCommand {
 
 /** Decodes an ExecuteRequest. */
 export function executeCommandOf(req: ExecuteRequestMessage): ExecuteCommand {
-  return { cluster: req.cluster ?? '', sql: req.sql ?? '', params: req.params ?? [], maxRowsPerBatch: 0 };
+  return {
+    cluster: req.cluster ?? '',
+    sql: req.sql ?? '',
+    params: req.params ?? [],
+    maxRowsPerBatch: 0,
+    idempotencyKey: req.idempotency_key ?? '',
+  };
 }
 
 /** Decodes a BeginRequest; throws INVALID_ARGUMENT on an unknown isolation level. */

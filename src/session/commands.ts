@@ -54,6 +54,11 @@ export interface QueryCommand extends StatementCommand, ReadRouting {
 export interface ExecuteCommand extends StatementCommand {
   /** Named cluster; '' = "default". */
   readonly cluster: string;
+  /**
+   * Runs the statement at most once per key (scoped by principal and cluster): a later call with
+   * this key answers the recorded outcome. Undefined or '' = none.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** Transaction isolation levels, as SQL spells them. */
@@ -105,6 +110,8 @@ export interface ExecuteTotals {
   readonly backend: string;
   /** GTID of the write (session-tracked), '' when the statement wrote nothing or the server does not say. */
   readonly consistencyToken: string;
+  /** A keyed Execute answered from its record: the statement did not run again. Undefined = false. */
+  readonly replayed?: boolean;
 }
 
 /**
