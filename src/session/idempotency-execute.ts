@@ -38,7 +38,7 @@ const MAX_ROUNDS = 3;
 
 /** The recorded outcome as Execute totals (the token: the recorded one, else the primary's position). */
 async function recorded(
-  store: IdempotencyStore,
+  store: Pick<IdempotencyStore, 'currentPosition'>,
   conn: DbConnection,
   rec: IdempotencyRecord,
   backend: Backend,
@@ -178,7 +178,7 @@ export async function resolveLostCommit(
             { cause, mayHaveExecuted: false },
           );
         }
-        return await recorded(store as IdempotencyStore, conn, rec, backend, false, ctx);
+        return await recorded(store, conn, rec, backend, false, ctx);
       });
     } catch (err) {
       const e = GatewayError.from(err);

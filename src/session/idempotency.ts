@@ -47,7 +47,11 @@ const VALUE_FIELDS = [
 /** One param as `kind:value`, the way its wire message means it (a Value with no field is NULL). */
 function paramText(p: SqlParam): string {
   const v = p as Record<string, unknown>;
-  for (const field of VALUE_FIELDS) {
+  // proto-loader names the set field in `kind`; in-process callers may leave it out.
+  const kind = v.kind;
+  const fields =
+    typeof kind === 'string' && (VALUE_FIELDS as readonly string[]).includes(kind) ? [kind] : VALUE_FIELDS;
+  for (const field of fields) {
     const value = v[field];
     if (value === undefined || value === null) continue;
     if (field === 'null_value') return 'null';
