@@ -169,7 +169,13 @@ export class GatewayClient {
       opts,
       () => {
         checkCallOptions(opts, 'execute');
-        return { cluster: opts.cluster ?? this.#options.cluster, sql, params: encodeParams(params) };
+        const key = opts.idempotencyKey;
+        return {
+          cluster: opts.cluster ?? this.#options.cluster,
+          sql,
+          params: encodeParams(params),
+          ...(key ? { idempotency_key: key } : {}),
+        };
       },
       (req, options, callback) => this.#stub.Execute(req, options, callback),
       (res) => decodeExecute(res ?? {}),

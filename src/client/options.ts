@@ -67,7 +67,15 @@ export interface QueryOptions extends CallOptions {
 }
 
 /** Options of {@link GatewayClient.execute}. */
-export type ExecuteOptions = CallOptions;
+export interface ExecuteOptions extends CallOptions {
+  /**
+   * `idempotency_key`: the statement runs at most once per key (per principal and cluster); a
+   * retry with the same key answers the first call's outcome with `replayed: true`. Use a new
+   * UUID per logical operation and reuse it on every retry of that operation; 1-128 printable
+   * ASCII characters. @default none
+   */
+  readonly idempotencyKey?: string;
+}
 
 /** Options of a query inside a transaction. */
 export interface TransactionQueryOptions {
@@ -163,6 +171,7 @@ const CLIENT_KEYS = [
   'token',
 ];
 const CALL_KEYS = ['deadlineMs', 'signal', 'cluster'];
+const EXECUTE_KEYS = [...CALL_KEYS, 'idempotencyKey'];
 const QUERY_KEYS = [
   ...CALL_KEYS,
   'readPreference',
@@ -205,7 +214,8 @@ export function compileClientOptions(opts: GatewayClientOptions = {}): CompiledC
 
 /** Checks {@link CallOptions} (or a subtype, with its extra `keys`). */
 export function checkCallOptions(opts: CallOptions, kind: 'query' | 'execute'): void {
-  checkKeys(opts, kind === 'query' ? QUERY_KEYS : CALL_KEYS, kind);
+  checkKeys(opts, kind === 'query' ? QUERY_KEYS : EXECUTE_KEYS, kind);
+  if (kind === 'execute') stringOption((opts as ExecuteOptions).idempotencyKey, 'idempotencyKey');
   durationOption(opts.deadlineMs, 'deadlineMs');
   stringOption(opts.cluster, 'cluster');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))

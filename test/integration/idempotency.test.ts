@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { hashToken, newToken } from '../../src/auth/tokens.js';
+import { GatewayClient } from '../../src/client/index.js';
 import { Code } from '../../src/errors.js';
 import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
 import {
@@ -276,3 +277,21 @@ test.serial(
     t.is(await rowsTagged(tag), 1);
   },
 );
+
+test.serial('TS client: idempotencyKey on execute; a retry with it is replayed', async (t) => {
+  const client = new GatewayClient(`127.0.0.1:${gw.port}`);
+  t.teardown(() => client.close());
+  const tag = randomUUID();
+  const idempotencyKey = randomUUID();
+  const sql = `INSERT INTO ${TABLE} (tag) VALUES (?)`;
+  const first = await client.execute(sql, [tag], { idempotencyKey });
+  const retry = await client.execute(sql, [tag], { idempotencyKey });
+  t.false(first.replayed);
+  t.true(retry.replayed);
+  t.is(retry.lastInsertId, first.lastInsertId);
+  t.is(retry.consistencyToken, first.consistencyToken);
+  const reused = await t.throwsAsync(client.execute(sql, [`${tag}-other`], { idempotencyKey }));
+  t.is((reused as { reason?: string }).reason, 'IDEMPOTENCY_KEY_REUSED');
+  t.is(await rowsTagged(tag), 1);
+  await gw.assertNoLeaks();
+});
