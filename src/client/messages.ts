@@ -144,6 +144,7 @@ export interface BatchResponseIn {
   readonly consistency_token?: string;
   readonly backend?: string;
   readonly elapsed_us?: string;
+  readonly replayed?: boolean;
 }
 
 /** One result column. */

@@ -136,6 +136,12 @@ export interface BatchOptions extends CallOptions {
   readonly consistencyToken?: string;
   /** How the rows of result-producing steps are handed out (see {@link QueryOptions.rowMode}). @default 'array' */
   readonly rowMode?: RowMode;
+  /**
+   * `idempotency_key`: the batch commits at most once per key; a retry with the same key answers
+   * the first call's result (rows included) with `replayed: true`. Needs a read-write
+   * `transaction`. A new UUID per logical operation, reused on every retry. @default none
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** Options of {@link withRetry}. */
@@ -183,6 +189,7 @@ const QUERY_KEYS = [
 const TX_QUERY_KEYS = ['maxRowsPerBatch', 'rowMode'];
 const BATCH_KEYS = [
   ...CALL_KEYS,
+  'idempotencyKey',
   'transaction',
   'readPreference',
   'maxStalenessMs',
@@ -257,6 +264,7 @@ export function batchRequestFields(opts: BatchOptions): {
   read_preference?: string;
   max_staleness_ms?: number;
   consistency_token?: string;
+  idempotency_key?: string;
 } {
   checkKeys(opts, BATCH_KEYS, 'batch');
   durationOption(opts.deadlineMs, 'deadlineMs');
@@ -287,6 +295,8 @@ export function batchRequestFields(opts: BatchOptions): {
   if (staleness !== undefined) out.max_staleness_ms = staleness;
   const token = stringOption(opts.consistencyToken, 'consistencyToken');
   if (token) out.consistency_token = token;
+  const key = stringOption(opts.idempotencyKey, 'idempotencyKey');
+  if (key) out.idempotency_key = key;
   return out;
 }
 

@@ -175,6 +175,7 @@ export interface BatchRequestMessage {
   read_preference?: string | number;
   max_staleness_ms?: number;
   consistency_token?: string;
+  idempotency_key?: string;
 }
 
 /**
@@ -227,6 +228,7 @@ export function batchCommandOf(req: BatchRequestMessage): BatchCommand {
     readPreference: readPreferenceOf(req.read_preference),
     maxStalenessMs: req.max_staleness_ms ?? 0,
     consistencyToken: consistencyTokenOf(req.consistency_token),
+    idempotencyKey: req.idempotency_key ?? '',
   };
 }
 

@@ -186,6 +186,11 @@ export interface BatchCommand extends ReadRouting {
   readonly steps: readonly BatchStepCommand[];
   /** Set: every step in one transaction with these options; unset: each step autocommits. */
   readonly transaction: Omit<BeginCommand, 'cluster' | 'idleTimeoutMs'> | undefined;
+  /**
+   * Commits the batch at most once per key (needs `transaction`); a later call with this key
+   * answers the recorded outcome. Undefined or '' = none.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** What became of one batch step. `Rows` is the collected rows' form (the server's encoder's). */
@@ -212,4 +217,6 @@ export interface BatchOutcome<Rows = unknown> {
   readonly consistencyToken: string;
   /** Backend that ran the batch. */
   readonly backend: string;
+  /** A keyed batch answered from its record: nothing ran again. Undefined = false. */
+  readonly replayed?: boolean;
 }

@@ -37,7 +37,7 @@ export type StoreLookup = (cluster: string) => IdempotencyStore | undefined;
 const MAX_ROUNDS = 3;
 
 /** The recorded outcome as Execute totals (the token: the recorded one, else the primary's position). */
-async function recorded(
+export async function recorded(
   store: Pick<IdempotencyStore, 'currentPosition'>,
   conn: DbConnection,
   rec: IdempotencyRecord,
@@ -151,19 +151,19 @@ export async function runKeyedExecute(
 
 /**
  * The connection broke while COMMIT was in flight: looks for the key row on fresh connections
- * until the call's deadline. Present with our fingerprint: committed (the recorded outcome, not
- * a replay). Absent: rolled back, UNAVAILABLE `IDEMPOTENT_WRITE_NOT_COMMITTED` (safe to retry).
- * The primary unreachable past the deadline: `COMMIT_OUTCOME_UNKNOWN`, as without a key.
+ * until the call's deadline. Present with our fingerprint: committed, answered by `answer`.
+ * Absent: rolled back, UNAVAILABLE `IDEMPOTENT_WRITE_NOT_COMMITTED` (safe to retry). The primary
+ * unreachable past the deadline: `COMMIT_OUTCOME_UNKNOWN`, as without a key.
  */
-export async function resolveLostCommit(
-  store: Pick<IdempotencyStore, 'withConnection' | 'find' | 'currentPosition'>,
-  backend: Backend,
+export async function resolveCommit<T>(
+  store: Pick<IdempotencyStore, 'withConnection' | 'find'>,
   principal: string,
   key: string,
   fp: string,
   cause: GatewayError,
   ctx: StatementContext,
-): Promise<KeyedTotals> {
+  answer: (conn: DbConnection, rec: IdempotencyRecord) => Promise<T>,
+): Promise<T> {
   let last: unknown = cause;
   for (let attempt = 0; attempt < 3 && !ctx.signal.aborted; attempt++) {
     try {
@@ -178,7 +178,7 @@ export async function resolveLostCommit(
             { cause, mayHaveExecuted: false },
           );
         }
-        return await recorded(store, conn, rec, backend, false, ctx);
+        return await answer(conn, rec);
       });
     } catch (err) {
       const e = GatewayError.from(err);
@@ -191,5 +191,20 @@ export async function resolveLostCommit(
     'COMMIT_OUTCOME_UNKNOWN',
     'the connection to the primary was lost during COMMIT and the primary could not be asked in time whether it committed: retry with the same idempotency key',
     { cause: last, mayHaveExecuted: true },
+  );
+}
+
+/** {@link resolveCommit} for an Execute: the recorded totals (not a replay). */
+export function resolveLostCommit(
+  store: Pick<IdempotencyStore, 'withConnection' | 'find' | 'currentPosition'>,
+  backend: Backend,
+  principal: string,
+  key: string,
+  fp: string,
+  cause: GatewayError,
+  ctx: StatementContext,
+): Promise<KeyedTotals> {
+  return resolveCommit(store, principal, key, fp, cause, ctx, (conn, rec) =>
+    recorded(store, conn, rec, backend, false, ctx),
   );
 }

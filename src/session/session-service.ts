@@ -21,6 +21,7 @@ import type {
   RowBatchEncoder,
   TransactionEvents,
 } from './commands.js';
+import { runKeyedBatch } from './idempotency-batch.js';
 import type { StoreLookup } from './idempotency-execute.js';
 import { SessionRegistry } from './session-registry.js';
 import { runExecute, runQuery } from './single-statement.js';
@@ -69,6 +70,16 @@ export class SessionService {
    * guarded by its condition; resolves with one outcome per step (batch.ts).
    */
   batch(cmd: BatchCommand, caller: Caller): Promise<BatchOutcome> {
+    if (cmd.idempotencyKey)
+      return runKeyedBatch(
+        this.clusters,
+        this.runner,
+        this.batchLimits,
+        cmd,
+        cmd.idempotencyKey,
+        caller,
+        this.stores,
+      );
     return runBatch(this.clusters, this.runner, this.batchLimits, cmd, caller);
   }
 
