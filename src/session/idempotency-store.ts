@@ -54,6 +54,8 @@ export class IdempotencyStore {
   readonly table: string;
   private readonly schemaName: string;
   private ready: Promise<void> | undefined;
+  /** The table is known to exist: the sweeper runs only then (no noise where keys are not set up). */
+  private tableReady = false;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
   private closed = false;
@@ -119,9 +121,12 @@ export class IdempotencyStore {
       }
     });
     this.ready = attempt;
-    attempt.catch(() => {
-      if (this.ready === attempt) this.ready = undefined;
-    });
+    attempt.then(
+      () => (this.tableReady = true),
+      () => {
+        if (this.ready === attempt) this.ready = undefined;
+      },
+    );
     return attempt;
   }
 
@@ -277,13 +282,15 @@ export class IdempotencyStore {
     });
   }
 
-  /** Starts the expiry sweeper (an unref'd timer; one sweep at a time). */
+  /**
+   * Starts the expiry sweeper (an unref'd timer; one sweep at a time). Sweeps wait until the
+   * table is known to exist ({@link ensureTable} succeeded once).
+   */
   start(): void {
     if (this.closed || this.timer) return;
     this.timer = setInterval(() => {
-      if (this.sweeping) return;
-      this.sweeping = this.ensureTable({ signal: NEVER_ABORTED, deadline: Date.now() + SWEEP_DEADLINE_MS })
-        .then(() => this.deleteExpired())
+      if (this.sweeping || !this.tableReady) return;
+      this.sweeping = this.deleteExpired()
         .catch((err: unknown) => this.onSweepError(GatewayError.from(err)))
         .finally(() => (this.sweeping = undefined));
     }, this.settings.sweepIntervalMs);
