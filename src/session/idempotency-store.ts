@@ -43,6 +43,38 @@ const SWEEP_DEADLINE_MS = 30_000;
 
 const q = (name: string) => `\`${name.replaceAll('`', '``')}\``;
 
+/** The key table as SQL names it: `schema`.`table`, or `table` alone without a schema. */
+export function keyTableName(schema: string, table: string): string {
+  return schema ? `${q(schema)}.${q(table)}` : q(table);
+}
+
+/** The grant the gateway's account needs for the key table in `schema`. */
+export function keyTableGrant(schema: string): string {
+  return schema
+    ? `CREATE, SELECT, INSERT, UPDATE, DELETE ON ${q(schema)}.*`
+    : 'a default database (primary.database or idempotency.schema) and CREATE on it';
+}
+
+/** The statement that creates the key table `table` (as {@link keyTableName} names it) when missing. */
+export function createKeyTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (
+  cluster VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  principal VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  idem_key VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  fingerprint CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  state VARCHAR(16) CHARACTER SET ascii NOT NULL,
+  affected_rows BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  last_insert_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  warning_count INT UNSIGNED NOT NULL DEFAULT 0,
+  info VARCHAR(1024) CHARACTER SET utf8mb4 NOT NULL DEFAULT '',
+  consistency_token VARCHAR(4096) CHARACTER SET ascii NOT NULL DEFAULT '',
+  outcome MEDIUMTEXT CHARACTER SET utf8mb4 NULL,
+  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  PRIMARY KEY (cluster, principal, idem_key),
+  KEY by_created_at (created_at)
+) ENGINE=InnoDB`;
+}
+
 function text(v: unknown): string {
   if (v === null || v === undefined) return '';
   return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
@@ -70,27 +102,12 @@ export class IdempotencyStore {
     private readonly onSweepError: (err: GatewayError) => void = () => {},
   ) {
     this.schemaName = settings.schema || primary.settings.database;
-    this.table = this.schemaName ? `${q(this.schemaName)}.${q(settings.table)}` : q(settings.table);
+    this.table = keyTableName(this.schemaName, settings.table);
   }
 
   /** The statement that creates the table. */
   createTableSql(): string {
-    return `CREATE TABLE IF NOT EXISTS ${this.table} (
-  cluster VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  principal VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  idem_key VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  fingerprint CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  state VARCHAR(16) CHARACTER SET ascii NOT NULL,
-  affected_rows BIGINT UNSIGNED NOT NULL DEFAULT 0,
-  last_insert_id BIGINT UNSIGNED NOT NULL DEFAULT 0,
-  warning_count INT UNSIGNED NOT NULL DEFAULT 0,
-  info VARCHAR(1024) CHARACTER SET utf8mb4 NOT NULL DEFAULT '',
-  consistency_token VARCHAR(4096) CHARACTER SET ascii NOT NULL DEFAULT '',
-  outcome MEDIUMTEXT CHARACTER SET utf8mb4 NULL,
-  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-  PRIMARY KEY (cluster, principal, idem_key),
-  KEY by_created_at (created_at)
-) ENGINE=InnoDB`;
+    return createKeyTableSql(this.table);
   }
 
   /**
@@ -131,9 +148,7 @@ export class IdempotencyStore {
   }
 
   private unavailable(cause: GatewayError): GatewayError {
-    const grant = this.schemaName
-      ? `CREATE, SELECT, INSERT, UPDATE, DELETE ON ${q(this.schemaName)}.*`
-      : 'a default database (primary.database or idempotency.schema) and CREATE on it';
+    const grant = keyTableGrant(this.schemaName);
     const why = MISSING_TABLE_ERRNOS.has(cause.mysqlErrno ?? 0)
       ? 'does not exist and cannot be created'
       : 'cannot be created';

@@ -20,7 +20,7 @@ import {
   v,
 } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
-import { startProcess, writeSandboxConfig } from './helpers/process.js';
+import { runCommand, startProcess, writeSandboxConfig } from './helpers/process.js';
 
 const TABLE = 'idem_rows';
 const KEYS = 'gwtest.mysqlgateway_idempotency';
@@ -295,3 +295,35 @@ test.serial('TS client: idempotencyKey on execute; a retry with it is replayed',
   t.is(await rowsTagged(tag), 1);
   await gw.assertNoLeaks();
 });
+
+test.serial(
+  '--check-config reports the key table: ok, or a warning naming the table and the grant',
+  async (t) => {
+    const ok = await runCommand(['--config', writeSandboxConfig(), '--check-config']);
+    t.is(ok.code, 0, ok.stdout + ok.stderr);
+    t.regex(ok.stdout, /^ok {4}default idempotency key table `gwtest`\.`mysqlgateway_idempotency`$/m);
+    const missing = await runCommand([
+      '--config',
+      writeSandboxConfig({
+        clusters: {
+          default: {
+            primary: {
+              host: sandbox.host,
+              port: sandbox.primaryPort,
+              user: sandbox.gatewayUser,
+              passwordFile: sandbox.passwordFile,
+              database: 'gwtest',
+            },
+            idempotency: { schema: 'idem_no_such_schema' },
+          },
+        },
+      }),
+      '--check-config',
+    ]);
+    t.is(missing.code, 0, 'the gateway serves without the table: a warning, not a failure');
+    t.regex(
+      missing.stdout,
+      /^WARN {2}default idempotency key table `idem_no_such_schema`\.`mysqlgateway_idempotency` cannot be created .*CREATE, SELECT, INSERT, UPDATE, DELETE ON `idem_no_such_schema`\.\*/m,
+    );
+  },
+);
