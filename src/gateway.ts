@@ -20,6 +20,7 @@ import { HealthMonitor } from './routing/health-monitor.js';
 import { mysqlProbe } from './routing/mysql-probe.js';
 import { serverCredentials } from './server/credentials.js';
 import { GatewayServer } from './server/gateway-server.js';
+import { IdempotencyStore } from './session/idempotency-store.js';
 import type { SessionRegistry } from './session/session-registry.js';
 import { SessionService } from './session/session-service.js';
 import { CallScaffold } from './server/call-scaffold.js';
@@ -112,6 +113,8 @@ export class Gateway {
     private readonly history: StatusHistory | undefined,
     readonly telemetry: Telemetry,
     private readonly logger: Logger,
+    /** Idempotency key stores, one per cluster (their expiry sweepers stop at close). */
+    private readonly keyStores: readonly IdempotencyStore[],
   ) {}
 
   /** The bound gRPC port. */
@@ -175,6 +178,19 @@ export class Gateway {
         );
       }),
     );
+    // Idempotency key tables: one store per cluster, on its primary (created at start when missing).
+    const stores = new Map(
+      clusters.all().map((cluster) => {
+        const settings = (config.clusters[cluster.name] as ClusterConfig).idempotency;
+        const store = new IdempotencyStore(cluster.name, cluster.primary, settings, (err) =>
+          logger.warn(
+            { cluster: cluster.name, code: err.code, reason: err.reason, errno: err.mysqlErrno },
+            'idempotency key expiry failed',
+          ),
+        );
+        return [cluster.name, store] as const;
+      }),
+    );
     // Classification runs on every call: cache it per SQL text.
     const classifier = new StatementClassifier();
     const service = new SessionService({
@@ -185,6 +201,7 @@ export class Gateway {
       newRowBatch: () => new RowBatchBuilder(),
       collectRows: () => new RowCollector(),
       batch: config.limits,
+      idempotency: (cluster) => stores.get(cluster),
     });
     const sessions = service.registry;
     // One snapshot for Admin.GetStatus and the admin HTTP status routes, so they cannot disagree.
@@ -218,6 +235,10 @@ export class Gateway {
     let server: GatewayServer | undefined;
     try {
       clusters.start();
+      for (const store of stores.values()) {
+        store.start();
+        prepareKeyTable(store, logger);
+      }
       server = await GatewayServer.create({
         credentials: serverCredentials(config.server.tls),
         host: config.server.host,
@@ -247,10 +268,13 @@ export class Gateway {
         query_digests: statusDigests(queryDigests),
       }));
       history?.start();
-      return new Gateway(config, clusters, sessions, grpc, admin, history, telemetry, logger);
+      return new Gateway(config, clusters, sessions, grpc, admin, history, telemetry, logger, [
+        ...stores.values(),
+      ]);
     } catch (err) {
       await history?.close();
       await server?.close(0);
+      await Promise.all([...stores.values()].map((s) => s.close()));
       await clusters.close();
       await telemetry.close();
       throw err;
@@ -264,6 +288,7 @@ export class Gateway {
       await this.admin?.close();
       await this.history?.close();
       await this.server.close(this.config.server.shutdownGraceMs);
+      await Promise.all(this.keyStores.map((s) => s.close()));
       await this.clusters.close();
       await this.telemetry.close();
       this.logger.info('stopped');
@@ -279,6 +304,21 @@ function historyBackends(s: GatewayStatus): Record<string, BackendSample> {
     for (const b of c.backends)
       out[`${c.name}/${b.name}`] = { used: b.pool.used, waiting: b.pool.waiting, lag_ms: b.lag_ms };
   return out;
+}
+
+/** Creates a cluster's key table in the background; a failure is logged, keyed calls then retry it. */
+function prepareKeyTable(store: IdempotencyStore, logger: Logger): void {
+  const signal = new AbortController().signal;
+  store.ensureTable({ signal, deadline: Date.now() + 30_000 }).then(
+    () => logger.debug({ cluster: store.cluster, table: store.table }, 'idempotency key table ready'),
+    (err: unknown) => {
+      const e = GatewayError.from(err);
+      logger.warn(
+        { cluster: store.cluster, table: store.table, reason: e.reason, error: e.message },
+        'idempotency key table not available',
+      );
+    },
+  );
 }
 
 /** Logs a failed call: codes and reasons only (server messages can echo values); INTERNAL with its stack. */

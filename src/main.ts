@@ -10,6 +10,8 @@ import { hashToken, newToken } from './auth/tokens.js';
 import { backendSettings, Gateway } from './gateway.js';
 import { ConfigError, type GatewayConfig, loadConfig, redactedConfig } from './config/index.js';
 import { Connector } from './backend/connector.js';
+import type { DbConnection } from './backend/connection.js';
+import { createKeyTableSql, keyTableGrant, keyTableName } from './session/idempotency-store.js';
 import { GatewayError } from './errors.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 
@@ -37,6 +39,34 @@ function version(): string {
 }
 
 /** Connects once to every backend and reports; true when all answered. */
+/**
+ * Creates the cluster's idempotency key table when missing (as the gateway does at start), or
+ * says why it cannot: a warning, since the gateway serves without it (keyed calls then fail).
+ */
+async function checkKeyTable(
+  conn: DbConnection,
+  cluster: string,
+  schema: string,
+  tableName: string,
+): Promise<void> {
+  const table = keyTableName(schema, tableName);
+  try {
+    await conn.exec(createKeyTableSql(table));
+  } catch (err) {
+    try {
+      await conn.exec(`SELECT 1 FROM ${table} LIMIT 0`);
+    } catch {
+      const e = GatewayError.from(err);
+      process.stdout.write(
+        `WARN  ${cluster} idempotency key table ${table} cannot be created (MySQL error ${e.mysqlErrno ?? e.reason}): ` +
+          `the account needs ${keyTableGrant(schema)}; keyed Execute and Batch calls will fail\n`,
+      );
+      return;
+    }
+  }
+  process.stdout.write(`ok    ${cluster} idempotency key table ${table}\n`);
+}
+
 async function checkBackends(config: GatewayConfig): Promise<boolean> {
   let ok = true;
   for (const [name, cluster] of Object.entries(config.clusters)) {
@@ -48,8 +78,18 @@ async function checkBackends(config: GatewayConfig): Promise<boolean> {
       const connector = new Connector({ ...settings, reconnect: { ...settings.reconnect, attempts: 1 } });
       try {
         const conn = await connector.openOnce();
-        await conn.close();
-        process.stdout.write(`ok    ${name} ${role} ${settings.name}\n`);
+        try {
+          process.stdout.write(`ok    ${name} ${role} ${settings.name}\n`);
+          if (role === 'primary')
+            await checkKeyTable(
+              conn,
+              name,
+              cluster.idempotency.schema || b.database,
+              cluster.idempotency.table,
+            );
+        } finally {
+          await conn.close();
+        }
       } catch (err) {
         ok = false;
         const e = GatewayError.from(err);

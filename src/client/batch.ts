@@ -181,11 +181,15 @@ export class BatchResult<R = Row> {
   readonly backend: string;
   /** Time at the gateway from the request's arrival to the answer, in microseconds. */
   readonly elapsedUs: number;
+  /** The recorded result of an earlier call with the same `idempotencyKey`: nothing ran again. */
+  readonly replayed: boolean;
   readonly #steps: readonly BatchStep[];
 
   /** @internal Built by {@link decodeBatchResponse}. */
   constructor(
-    fields: Pick<BatchResult<R>, 'results' | 'committed' | 'consistencyToken' | 'backend' | 'elapsedUs'>,
+    fields: Pick<BatchResult<R>, 'results' | 'committed' | 'consistencyToken' | 'backend' | 'elapsedUs'> & {
+      replayed?: boolean;
+    },
     steps: readonly BatchStep[],
   ) {
     this.results = fields.results;
@@ -193,6 +197,7 @@ export class BatchResult<R = Row> {
     this.consistencyToken = fields.consistencyToken;
     this.backend = fields.backend;
     this.elapsedUs = fields.elapsedUs;
+    this.replayed = fields.replayed === true;
     this.#steps = steps;
   }
 
@@ -249,6 +254,7 @@ export function decodeBatchResponse(
       consistencyToken: res.consistency_token ?? '',
       backend: res.backend ?? '',
       elapsedUs: Number(res.elapsed_us ?? 0),
+      replayed: res.replayed === true,
     },
     steps,
   );

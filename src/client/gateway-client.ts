@@ -170,11 +170,13 @@ export class GatewayClient {
       opts,
       () => {
         checkCallOptions(opts, 'execute');
+        const key = opts.idempotencyKey;
         return {
           cluster: opts.cluster ?? this.#options.cluster,
           sql,
           params: encodeParams(params),
           ...requestTagField(opts.requestTag),
+          ...(key ? { idempotency_key: key } : {}),
         };
       },
       (req, options, callback) => this.#stub.Execute(req, options, callback),

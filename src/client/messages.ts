@@ -47,6 +47,7 @@ export interface WireExecuteIn {
   readonly consistency_token?: string;
   readonly backend?: string;
   readonly elapsed_us?: string;
+  readonly replayed?: boolean;
 }
 
 /** `QueryResponse` as received. */
@@ -83,6 +84,7 @@ export interface ExecuteRequestOut {
   cluster: string;
   sql: string;
   params: WireValue[];
+  idempotency_key?: string;
 }
 
 /** `TransactionRequest` as sent. */
@@ -142,6 +144,7 @@ export interface BatchResponseIn {
   readonly consistency_token?: string;
   readonly backend?: string;
   readonly elapsed_us?: string;
+  readonly replayed?: boolean;
 }
 
 /** One result column. */
@@ -206,6 +209,11 @@ export interface ExecuteResult {
   readonly backend: string;
   /** Time at the gateway from the request's arrival to the answer, in microseconds. */
   readonly elapsedUs: number;
+  /**
+   * The recorded outcome of an earlier call with the same `idempotencyKey`: the statement did
+   * not run again (inside a transaction or a batch: always false).
+   */
+  readonly replayed: boolean;
 }
 
 /** A received `Column` in the client's shape. */
@@ -249,5 +257,6 @@ export function decodeExecute(e: WireExecuteIn): ExecuteResult {
     consistencyToken: e.consistency_token ?? '',
     backend: e.backend ?? '',
     elapsedUs: Number(e.elapsed_us ?? 0),
+    replayed: e.replayed === true,
   };
 }

@@ -73,7 +73,15 @@ export interface QueryOptions extends CallOptions {
 }
 
 /** Options of {@link GatewayClient.execute}. */
-export type ExecuteOptions = CallOptions;
+export interface ExecuteOptions extends CallOptions {
+  /**
+   * `idempotency_key`: the statement runs at most once per key (per principal and cluster); a
+   * retry with the same key answers the first call's outcome with `replayed: true`. Use a new
+   * UUID per logical operation and reuse it on every retry of that operation; 1-128 printable
+   * ASCII characters. @default none
+   */
+  readonly idempotencyKey?: string;
+}
 
 /** Options of a query inside a transaction. */
 export interface TransactionQueryOptions {
@@ -136,6 +144,12 @@ export interface BatchOptions extends CallOptions {
   readonly consistencyToken?: string;
   /** How the rows of result-producing steps are handed out (see {@link QueryOptions.rowMode}). @default 'array' */
   readonly rowMode?: RowMode;
+  /**
+   * `idempotency_key`: the batch commits at most once per key; a retry with the same key answers
+   * the first call's result (rows included) with `replayed: true`. Needs a read-write
+   * `transaction`. A new UUID per logical operation, reused on every retry. @default none
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** Options of {@link withRetry}. */
@@ -171,6 +185,7 @@ const CLIENT_KEYS = [
   'token',
 ];
 const CALL_KEYS = ['deadlineMs', 'signal', 'cluster', 'requestTag'];
+const EXECUTE_KEYS = [...CALL_KEYS, 'idempotencyKey'];
 const QUERY_KEYS = [
   ...CALL_KEYS,
   'readPreference',
@@ -182,6 +197,7 @@ const QUERY_KEYS = [
 const TX_QUERY_KEYS = ['maxRowsPerBatch', 'rowMode'];
 const BATCH_KEYS = [
   ...CALL_KEYS,
+  'idempotencyKey',
   'transaction',
   'readPreference',
   'maxStalenessMs',
@@ -222,7 +238,8 @@ export function compileClientOptions(opts: GatewayClientOptions = {}): CompiledC
 
 /** Checks {@link CallOptions} (or a subtype, with its extra `keys`). */
 export function checkCallOptions(opts: CallOptions, kind: 'query' | 'execute'): void {
-  checkKeys(opts, kind === 'query' ? QUERY_KEYS : CALL_KEYS, kind);
+  checkKeys(opts, kind === 'query' ? QUERY_KEYS : EXECUTE_KEYS, kind);
+  if (kind === 'execute') stringOption((opts as ExecuteOptions).idempotencyKey, 'idempotencyKey');
   durationOption(opts.deadlineMs, 'deadlineMs');
   stringOption(opts.cluster, 'cluster');
   stringOption(opts.requestTag, 'requestTag');
@@ -270,6 +287,7 @@ export function batchRequestFields(opts: BatchOptions): {
   max_staleness_ms?: number;
   consistency_token?: string;
   request_tag?: string;
+  idempotency_key?: string;
 } {
   checkKeys(opts, BATCH_KEYS, 'batch');
   durationOption(opts.deadlineMs, 'deadlineMs');
@@ -295,6 +313,8 @@ export function batchRequestFields(opts: BatchOptions): {
     out.transaction = fields;
   }
   Object.assign(out, readRoutingFields(opts));
+  const key = stringOption(opts.idempotencyKey, 'idempotencyKey');
+  if (key) out.idempotency_key = key;
   return out;
 }
 

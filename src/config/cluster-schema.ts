@@ -132,6 +132,18 @@ export interface ReconnectSettings {
   readonly maxDelayMs: number;
 }
 
+/** Idempotency keys of a cluster: where they are recorded and how long they are kept. */
+export interface IdempotencySettings {
+  /** Schema of the key table; '' = the primary's default database. @default '' */
+  readonly schema: string;
+  /** Key table name, created at start when missing. @default 'mysqlgateway_idempotency' */
+  readonly table: string;
+  /** Keys are kept at least this long, ms. @default 86400000 (24 h) */
+  readonly ttlMs: number;
+  /** Interval of the expiry sweeper, ms. @default 60000 */
+  readonly sweepIntervalMs: number;
+}
+
 /** A cluster as written in the configuration. */
 export interface ClusterSettings {
   /** The read-write backend. Required. */
@@ -148,6 +160,8 @@ export interface ClusterSettings {
   readonly healthCheck: HealthCheckSettings;
   /** Reconnection backoff. */
   readonly reconnect: ReconnectSettings;
+  /** Idempotency keys (Execute `idempotency_key`). */
+  readonly idempotency: IdempotencySettings;
 }
 
 /** A loaded cluster. */
@@ -359,5 +373,29 @@ export const clusterSchema: SchemaFor<ClusterSettings, 'primary'> = {
       format: ms(),
     },
     maxDelayMs: { doc: 'Largest backoff cap, in milliseconds.', default: 2000, format: ms() },
+  },
+  idempotency: {
+    schema: {
+      doc:
+        "Schema of the idempotency key table; empty means the primary's database. The gateway's " +
+        'account needs CREATE (once), SELECT, INSERT, UPDATE and DELETE on it.',
+      default: '',
+      format: matching(/^[A-Za-z0-9_$]+$/, 'a schema name made of letters, digits, _ and $', true),
+    },
+    table: {
+      doc: 'Name of the idempotency key table, created on the primary at start when missing.',
+      default: 'mysqlgateway_idempotency',
+      format: matching(/^[A-Za-z0-9_$]+$/, 'a table name made of letters, digits, _ and $'),
+    },
+    ttlMs: {
+      doc: 'Idempotency keys are kept at least this long, in milliseconds (a retry after that runs again).',
+      default: 86_400_000,
+      format: integer(1, 365 * 86_400_000),
+    },
+    sweepIntervalMs: {
+      doc: 'Interval of the task that deletes expired idempotency keys (500 rows per statement), in milliseconds.',
+      default: 60_000,
+      format: ms(1),
+    },
   },
 };

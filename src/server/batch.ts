@@ -36,6 +36,7 @@ export function encodeBatchResponse(outcome: BatchOutcome, elapsedUs: bigint) {
     consistency_token: outcome.consistencyToken,
     backend: outcome.backend,
     elapsed_us: String(elapsedUs),
+    replayed: outcome.replayed === true,
   };
 }
 

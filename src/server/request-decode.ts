@@ -40,6 +40,7 @@ export interface ExecuteRequestMessage {
   cluster?: string;
   sql?: string;
   params?: WireValue[];
+  idempotency_key?: string;
   request_tag?: string;
 }
 
@@ -167,6 +168,7 @@ export function executeCommandOf(req: ExecuteRequestMessage): ExecuteCommand {
     sql: req.sql ?? '',
     params: req.params ?? [],
     maxRowsPerBatch: 0,
+    idempotencyKey: req.idempotency_key ?? '',
     requestTag: requestTagOf(req.request_tag),
   };
 }
@@ -200,6 +202,7 @@ export interface BatchRequestMessage {
   read_preference?: string | number;
   max_staleness_ms?: number;
   consistency_token?: string;
+  idempotency_key?: string;
   request_tag?: string;
 }
 
@@ -253,6 +256,7 @@ export function batchCommandOf(req: BatchRequestMessage): BatchCommand {
     readPreference: readPreferenceOf(req.read_preference),
     maxStalenessMs: req.max_staleness_ms ?? 0,
     consistencyToken: consistencyTokenOf(req.consistency_token),
+    idempotencyKey: req.idempotency_key ?? '',
     requestTag: requestTagOf(req.request_tag),
   };
 }

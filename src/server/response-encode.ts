@@ -16,6 +16,7 @@ export function encodeExecuted(t: ExecuteTotals, elapsedUs: bigint) {
     backend: t.backend,
     consistency_token: t.consistencyToken,
     elapsed_us: String(elapsedUs),
+    replayed: t.replayed === true,
   };
 }
 

@@ -44,7 +44,7 @@ export interface BatchCallLimits {
 export const BATCH_RESPONSE_LIMIT = 'BATCH_RESPONSE_LIMIT';
 
 /** Checks the whole batch before anything runs; returns the checked statements. */
-function checkBatch(
+export function checkBatch(
   runner: StatementRunner,
   limits: BatchCallLimits,
   cmd: BatchCommand,
@@ -160,7 +160,8 @@ async function commit(backend: Backend, conn: DbConnection, ctx: StatementContex
   }
 }
 
-async function runSteps(
+/** Runs the checked steps in order on `conn`, each guarded by its condition. */
+export async function runSteps(
   runner: StatementRunner,
   limits: BatchCallLimits,
   backend: Backend,

@@ -63,6 +63,11 @@ export interface QueryCommand extends StatementCommand, ReadRouting, Tagged {
 export interface ExecuteCommand extends StatementCommand, Tagged {
   /** Named cluster; '' = "default". */
   readonly cluster: string;
+  /**
+   * Runs the statement at most once per key (scoped by principal and cluster): a later call with
+   * this key answers the recorded outcome. Undefined or '' = none.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** Transaction isolation levels, as SQL spells them. */
@@ -114,6 +119,8 @@ export interface ExecuteTotals {
   readonly backend: string;
   /** GTID of the write (session-tracked), '' when the statement wrote nothing or the server does not say. */
   readonly consistencyToken: string;
+  /** A keyed Execute answered from its record: the statement did not run again. Undefined = false. */
+  readonly replayed?: boolean;
 }
 
 /**
@@ -188,6 +195,11 @@ export interface BatchCommand extends ReadRouting, Tagged {
   readonly steps: readonly BatchStepCommand[];
   /** Set: every step in one transaction with these options; unset: each step autocommits. */
   readonly transaction: Omit<BeginCommand, 'cluster' | 'idleTimeoutMs'> | undefined;
+  /**
+   * Commits the batch at most once per key (needs `transaction`); a later call with this key
+   * answers the recorded outcome. Undefined or '' = none.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** What became of one batch step. `Rows` is the collected rows' form (the server's encoder's). */
@@ -214,4 +226,6 @@ export interface BatchOutcome<Rows = unknown> {
   readonly consistencyToken: string;
   /** Backend that ran the batch. */
   readonly backend: string;
+  /** A keyed batch answered from its record: nothing ran again. Undefined = false. */
+  readonly replayed?: boolean;
 }

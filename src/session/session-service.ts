@@ -21,6 +21,8 @@ import type {
   RowBatchEncoder,
   TransactionEvents,
 } from './commands.js';
+import { runKeyedBatch } from './idempotency-batch.js';
+import type { StoreLookup } from './idempotency-execute.js';
 import { SessionRegistry } from './session-registry.js';
 import { runExecute, runQuery } from './single-statement.js';
 import { type SessionLimits, StatementRunner } from './statement-runner.js';
@@ -41,6 +43,8 @@ export interface SessionServiceOptions {
   readonly collectRows: () => RowBatchEncoder;
   /** Bounds of one Batch call (config `limits`). */
   readonly batch: BatchCallLimits;
+  /** The idempotency key store of each cluster (none: keyed calls fail FAILED_PRECONDITION). */
+  readonly idempotency?: StoreLookup;
 }
 
 /** Query, Execute and Transaction sessions over the gateway's clusters. */
@@ -51,12 +55,14 @@ export class SessionService {
   private readonly runner: StatementRunner;
   private readonly transactions: TransactionSettings;
   private readonly batchLimits: BatchCallLimits;
+  private readonly stores: StoreLookup;
 
   constructor(opts: SessionServiceOptions) {
     this.clusters = opts.clusters;
     this.runner = new StatementRunner(opts.limits, opts.classify, opts.newRowBatch, opts.collectRows);
     this.transactions = opts.transactions;
     this.batchLimits = opts.batch;
+    this.stores = opts.idempotency ?? (() => undefined);
   }
 
   /**
@@ -64,6 +70,16 @@ export class SessionService {
    * guarded by its condition; resolves with one outcome per step (batch.ts).
    */
   batch(cmd: BatchCommand, caller: Caller): Promise<BatchOutcome> {
+    if (cmd.idempotencyKey)
+      return runKeyedBatch(
+        this.clusters,
+        this.runner,
+        this.batchLimits,
+        cmd,
+        cmd.idempotencyKey,
+        caller,
+        this.stores,
+      );
     return runBatch(this.clusters, this.runner, this.batchLimits, cmd, caller);
   }
 
@@ -75,9 +91,12 @@ export class SessionService {
     return runQuery(this.clusters, this.runner, cmd, caller, sink);
   }
 
-  /** Runs one statement without rows on the cluster's primary, in autocommit. Never re-sent. */
+  /**
+   * Runs one statement without rows on the cluster's primary, in autocommit. Never re-sent. With
+   * an idempotency key: in a transaction with its key row, at most once per key.
+   */
   execute(cmd: ExecuteCommand, caller: Caller): Promise<ExecuteTotals> {
-    return runExecute(this.clusters, this.runner, cmd, caller);
+    return runExecute(this.clusters, this.runner, cmd, caller, this.stores);
   }
 
   /**

@@ -17,6 +17,7 @@ import type {
   ReadRouting,
   ResultSink,
 } from './commands.js';
+import { runKeyedExecute, type StoreLookup } from './idempotency-execute.js';
 import { endLease, isConnectionFailure, type StatementRunner } from './statement-runner.js';
 import type { CheckedStatement } from './statement.js';
 
@@ -149,17 +150,20 @@ async function queryOn(
   }
 }
 
-/** Runs an Execute on the cluster's primary. */
+/** Runs an Execute on the cluster's primary; with an idempotency key, at most once per key (idempotency-execute.ts). */
 export async function runExecute(
   clusters: ClusterRegistry,
   runner: StatementRunner,
   cmd: ExecuteCommand,
   caller: Caller,
+  stores: StoreLookup = () => undefined,
 ): Promise<ExecuteTotals> {
   const { ctx, access } = caller;
   const cluster = clusters.get(cmd.cluster);
   access.useCluster(cluster.name);
   access.write('Execute');
+  if (cmd.idempotencyKey)
+    return runKeyedExecute(cluster, stores(cluster.name), runner, cmd, cmd.idempotencyKey, caller);
   const stmt = runner.check(cmd.sql, cmd.params, 'execute');
   const route = cluster.routeWrite();
   ctx.trace?.routed(route);

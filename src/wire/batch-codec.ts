@@ -89,6 +89,7 @@ const EXECUTED_KEYS = new Set([
   'consistency_token',
   'backend',
   'elapsed_us',
+  'replayed',
 ]);
 
 /** An `ExecuteResponse` body. */
@@ -102,6 +103,7 @@ function encodeExecuted(m: Record<string, unknown>): Buffer {
   f.str(5, m.consistency_token);
   f.str(6, m.backend);
   f.uint(7, m.elapsed_us);
+  f.uint(8, m.replayed);
   return f.encode();
 }
 
@@ -179,7 +181,14 @@ function encodeStep(m: Record<string, unknown>, metadata: MetadataCache, scratch
   return f.encode();
 }
 
-const RESPONSE_KEYS = new Set(['results', 'committed', 'consistency_token', 'backend', 'elapsed_us']);
+const RESPONSE_KEYS = new Set([
+  'results',
+  'committed',
+  'consistency_token',
+  'backend',
+  'elapsed_us',
+  'replayed',
+]);
 
 /**
  * The `BatchResponse` serializer: hand-written for the objects server/batch.ts builds, `fallback`
@@ -202,6 +211,7 @@ export function batchResponseSerializer(metadata: MetadataCache, fallback: Seria
       f.str(3, m.consistency_token);
       f.str(4, m.backend);
       f.uint(5, m.elapsed_us);
+      f.uint(6, m.replayed);
       return f.encode();
     } catch (err) {
       if (err === UNHANDLED) {

@@ -40,7 +40,7 @@ const NESTED: Record<MessageName, Record<number, MessageName>> = {
 /** The first field number a message does not define (so the server must ignore it). */
 const FIRST_UNKNOWN: Record<MessageName, number> = {
   QueryRequest: 8,
-  ExecuteRequest: 4,
+  ExecuteRequest: 5,
   TransactionRequest: 7,
   Statement: 4,
   BeginRequest: 5,

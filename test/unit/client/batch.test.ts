@@ -282,6 +282,7 @@ test('every outcome decodes into its typed result', (t) => {
     consistencyToken: '',
     backend: 'p:1',
     elapsedUs: 7,
+    replayed: false,
   });
   const rows = r.results[1];
   if (rows?.kind !== 'rows') return t.fail(`step 1 is ${rows?.kind}`);

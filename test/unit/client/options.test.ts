@@ -79,6 +79,8 @@ const REFUSED: [string, () => unknown][] = [
   ['a bad rowMode', () => queryRequestFields({ rowMode: 'map' as 'array' })],
   ['a non-signal signal', () => checkCallOptions({ signal: {} as AbortSignal }, 'execute')],
   ['query-only options on execute', () => checkCallOptions({ rowMode: 'array' } as object, 'execute')],
+  ['a non-string idempotencyKey', () => checkCallOptions({ idempotencyKey: 7 } as object, 'execute')],
+  ['an idempotencyKey on query', () => checkCallOptions({ idempotencyKey: 'k' } as object, 'query')],
   ['an unknown isolation level', () => beginFields({ isolationLevel: 'SNAPSHOT' as 'SERIALIZABLE' }, '')],
   ['a non-boolean readOnly', () => beginFields({ readOnly: 1 as unknown as boolean }, '')],
   ['an unknown transaction option', () => beginFields({ retries: 3 } as object, '')],

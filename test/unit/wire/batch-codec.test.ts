@@ -73,6 +73,7 @@ function randomStep(rnd: () => number, columns: ReturnType<typeof compileColumns
         consistency_token: rnd() < 0.5 ? '' : '0-1-42',
         backend: randomString(rnd),
         elapsed_us: randomUint64(rnd),
+        replayed: rnd() < 0.5,
       },
     };
   if (r < 0.7) return { result: { metadata: { columns }, rows: randomRows(rnd), stats: stats(rnd) } };
@@ -100,6 +101,7 @@ test('random batches: every outcome, rows over every Value kind, 64-bit figures'
       consistency_token: rnd() < 0.5 ? '' : '0-1-7',
       backend: randomString(rnd),
       elapsed_us: randomUint64(rnd),
+      replayed: rnd() < 0.5,
     });
   }
 });
@@ -132,8 +134,8 @@ test('shapes it does not recognise take the generic path, byte for byte', (t) =>
   };
   const own = batchResponseSerializer(shared.metadata, counting);
   const messages: unknown[] = [
-    { results: [], committed: true, replayed: true },
-    { results: [{ executed: { affected_rows: '1', replayed: true } }] },
+    { results: [], committed: true, unknown_field: true },
+    { results: [{ executed: { affected_rows: '1', unknown_field: true } }] },
     { results: [{ skipped: {}, error: { code: 3 } }] },
     { results: [{ result: { metadata: { columns: [] }, rows: [] } }] },
   ];
