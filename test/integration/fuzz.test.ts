@@ -169,6 +169,15 @@ function linesSince(from: number): AnyMessage[] {
  * `applied` names the mutations, for failure messages. Returns the outcome and the decoded
  * request (undefined when undecodable).
  */
+/** Calls whose HTTP/2 stream grpc-js reset before any handler answered (see sendRaw). */
+let transportResets = 0;
+/** Calls sent raw. */
+let rawSent = 0;
+
+function isTransportReset(out: RawOutcome): boolean {
+  return out.code === Status.INTERNAL && /RST_STREAM with code 2/.test(out.details);
+}
+
 async function sendRaw(
   t: ExecutionContext,
   method: 'Query' | 'Execute',
@@ -177,6 +186,7 @@ async function sendRaw(
 ): Promise<{ out: RawOutcome; decoded: AnyMessage | undefined }> {
   const what = `${method} ${bytes.toString('hex').slice(0, 400)} [${applied.join(', ')}] (seed ${SEED})`;
   const decoded = decodeRequest(method, bytes);
+  rawSent++;
   const from = gw.logs.length;
   const raw = rawClient(gw.port);
   const out =
@@ -189,9 +199,18 @@ async function sendRaw(
   if (decoded.error !== undefined) {
     // grpc-js refused the bytes before any handler ran: its own INTERNAL, no line of ours.
     t.is(out.code, Status.INTERNAL, `${what}: undecodable (${decoded.error}) but ${out.code} ${out.details}`);
-    t.is(out.details, 'Error deserializing request', what);
+    // grpc-js answers "Error deserializing request", or, now and then, resets the HTTP/2 stream
+    // while doing so (seen with seeds 2 and 10194: "Received RST_STREAM with code 2 ... Session
+    // closed with error code 2"); either way no handler ran, which the log check below proves.
+    t.regex(out.details, /^Error deserializing request$|RST_STREAM with code 2/, what);
     t.deepEqual(handlerLines, [], `${what}: undecodable, yet a handler logged a failure`);
     return { out, decoded: undefined };
+  }
+  if (isTransportReset(out) && handlerLines.length === 0) {
+    // The HTTP/2 stream was reset under the call (grpc-js: "Session closed with error code 2"),
+    // with no answer from a handler: counted, and bounded in assertStillServing.
+    transportResets++;
+    return { out, decoded: decoded.message };
   }
   t.not(out.code, Status.UNKNOWN, `${what}: UNKNOWN ${out.details}`);
   t.not(out.code, Status.INTERNAL, `${what}: INTERNAL ${out.details}`);
@@ -209,6 +228,8 @@ async function sendRaw(
 
 /** After fuzzing: nothing leaked, the pool is sane, the gateway serves and the sentinel rows are intact. */
 async function assertStillServing(t: ExecutionContext): Promise<void> {
+  t.log(`transport resets: ${transportResets} of ${rawSent} raw calls`);
+  t.true(transportResets <= Math.max(3, rawSent / 100), `${transportResets} of ${rawSent} calls were reset`);
   await gw.assertNoLeaks().catch((err) => {
     // biome-ignore lint/suspicious/noExplicitAny: debugging aid on failure only
     const open = [...((gw.gateway.sessions as any).open as Set<any>)].map((x) => [
@@ -432,7 +453,10 @@ async function fuzzTransaction(t: ExecutionContext, r: () => number): Promise<st
   t.not(out.code, Status.UNKNOWN, `${what}: UNKNOWN ${out.details}`);
   if (out.code === Status.INTERNAL) {
     t.true(undecodable, `${what}: INTERNAL ${out.details} though every message decodes`);
-    t.is(out.details, 'Error deserializing request', what);
+    // grpc-js answers "Error deserializing request", or, now and then, resets the HTTP/2 stream
+    // while doing so (seen with seeds 2 and 10194: "Received RST_STREAM with code 2 ... Session
+    // closed with error code 2"); either way no handler ran, which the log check below proves.
+    t.regex(out.details, /^Error deserializing request$|RST_STREAM with code 2/, what);
   }
   for (const m of out.messages.map((b) => decodeResponse('Transaction', b))) {
     if (!m.error) continue;

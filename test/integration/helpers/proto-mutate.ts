@@ -15,6 +15,7 @@ import {
   type WireField,
   WT,
 } from './proto-wire.js';
+import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
 
 /** The request messages and the messages nested in them. */
 export type MessageName =
@@ -37,16 +38,30 @@ const NESTED: Record<MessageName, Record<number, MessageName>> = {
   Empty: {},
 };
 
-/** The first field number a message does not define (so the server must ignore it). */
-const FIRST_UNKNOWN: Record<MessageName, number> = {
-  QueryRequest: 8,
-  ExecuteRequest: 5,
-  TransactionRequest: 7,
-  Statement: 4,
-  BeginRequest: 5,
-  Value: 7,
-  Empty: 1,
-};
+/**
+ * The first field number a message does not define (so the server must ignore it), read from the
+ * contract itself, so a field added to the .proto is never sent as an "unknown" one.
+ */
+const FIRST_UNKNOWN: Record<MessageName, number> = (() => {
+  const defs = gatewayPackageDefinition() as unknown as Record<
+    string,
+    { type?: { field?: { number: number }[] } }
+  >;
+  const next = (name: string) => {
+    const fields = defs[`mysqlgateway.v1.${name}`]?.type?.field;
+    if (!fields) throw new Error(`no message mysqlgateway.v1.${name} in the contract`);
+    return Math.max(0, ...fields.map((f) => f.number)) + 1;
+  };
+  return {
+    QueryRequest: next('QueryRequest'),
+    ExecuteRequest: next('ExecuteRequest'),
+    TransactionRequest: next('TransactionRequest'),
+    Statement: next('Statement'),
+    BeginRequest: next('BeginRequest'),
+    Value: next('Value'),
+    Empty: 1,
+  };
+})();
 
 /** Enum fields: read_preference, isolation_level, Value.null_value. */
 const ENUM_FIELD: Partial<Record<MessageName, number>> = { QueryRequest: 4, BeginRequest: 2, Value: 1 };
