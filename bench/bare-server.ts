@@ -9,9 +9,11 @@
  * - echo: grpc-js alone. Query and Execute answer one pre-encoded response (identity serializers)
  *   and do no work at all: with direct mysql2's cost for the statement, the stack limit a gateway
  *   call is measured against.
+ * - echo3: the same, but Query answers the three messages the contract gives a point select
+ *   (metadata, one row, stats), pre-encoded: what the shape of the answer costs grpc-js alone.
  *
  * Usage: node dist/bench/bare-server.js <mysql port> <user> <password file> <pool size>
- *        node dist/bench/bare-server.js echo
+ *        node dist/bench/bare-server.js echo|echo3
  */
 import { readFileSync } from 'node:fs';
 import { loadPackageDefinition, Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
@@ -25,20 +27,46 @@ const [port, user, passwordFile, poolSize] = process.argv.slice(2);
 // biome-ignore lint/suspicious/noExplicitAny: dynamic stubs
 const pkg = loadPackageDefinition(loadSync(PROTO_FILES, LOADER_OPTIONS)) as any;
 const server = new Server({ 'grpc.enable_channelz': 0 });
-if (port === 'echo') serveEcho();
+if (port === 'echo' || port === 'echo3') serveEcho(port === 'echo3');
 else serveFloor();
 server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => {
   if (err) throw err;
   console.log(`{"address":"127.0.0.1:${bound}"}`);
 });
 
-/** grpc-js answering one pre-encoded message per call, with no work at all. */
-function serveEcho(): void {
+/**
+ * grpc-js answering pre-encoded messages, with no work at all: one per call, or (`threeMessages`)
+ * a point select's metadata, row and stats for Query.
+ */
+function serveEcho(threeMessages: boolean): void {
   const service = pkg.mysqlgateway.v1.Gateway.service;
   const identity = (b: Buffer) => b;
-  const query = service.Query.responseSerialize({
+  const row = service.Query.responseSerialize({
     rows: { rows: [{ values: [{ string_value: 'x'.repeat(120) }] }] },
   }) as Buffer;
+  const query: Buffer[] = threeMessages
+    ? [
+        service.Query.responseSerialize({
+          metadata: {
+            columns: [
+              {
+                name: 'c',
+                org_name: 'c',
+                table: 'sbtest1',
+                org_table: 'sbtest1',
+                schema: 'gwtest',
+                type: 'COLUMN_TYPE_STRING',
+                type_name: 'CHAR',
+              },
+            ],
+          },
+        }) as Buffer,
+        row,
+        service.Query.responseSerialize({
+          stats: { row_count: '1', backend: '127.0.0.1:3306', elapsed_us: '150', backend_role: 'primary' },
+        }) as Buffer,
+      ]
+    : [row];
   const executed = service.Execute.responseSerialize({
     affected_rows: '0',
     info: 'Rows matched: 1  Changed: 0',
@@ -50,7 +78,7 @@ function serveEcho(): void {
     },
     {
       Query: (call: ServerWritableStream<unknown, Buffer>) => {
-        call.write(query);
+        for (const message of query) call.write(message);
         call.end();
       },
       Execute: (_call: unknown, callback: (err: null, res: Buffer) => void) => callback(null, executed),

@@ -53,9 +53,12 @@ export function startBareServer(opts: {
   return startServerProcess([BARE, String(opts.port), opts.user, opts.passwordFile, String(opts.poolMax)]);
 }
 
-/** Starts bench/bare-server.js as grpc-js alone (one pre-encoded answer per call); resolves when it serves. */
-export function startEchoServer(): Promise<GatewayProcess> {
-  return startServerProcess([BARE, 'echo']);
+/**
+ * Starts bench/bare-server.js as grpc-js alone: one pre-encoded answer per call, or (`echo3`) a
+ * point select's three messages for Query; resolves when it serves.
+ */
+export function startEchoServer(mode: 'echo' | 'echo3' = 'echo'): Promise<GatewayProcess> {
+  return startServerProcess([BARE, mode]);
 }
 
 /** Starts `node <args>`, a server that logs `"address":"127.0.0.1:<port>"` once it serves. */
@@ -109,13 +112,27 @@ function startServerProcess(args: string[], env: Record<string, string> = {}): P
 /** Writes a gateway config for the sandbox primary. */
 export function writeConfig(
   dir: string,
-  opts: { port: number; user: string; passwordFile: string; poolMax: number; telemetry: boolean },
+  opts: {
+    port: number;
+    user: string;
+    passwordFile: string;
+    /** Pool size (min 16 or less); 0 keeps the profile's own pool defaults. */
+    poolMax: number;
+    telemetry: boolean;
+    /** @default 'production' */
+    profile?: 'production' | 'development';
+  },
 ): string {
-  const file = join(dir, `gateway-${opts.telemetry ? 'otel' : 'plain'}-${opts.poolMax}.json`);
+  const profile = opts.profile ?? 'production';
+  const file = join(dir, `gateway-${profile}-${opts.telemetry ? 'otel' : 'plain'}-${opts.poolMax}.json`);
+  const pool =
+    opts.poolMax > 0
+      ? { min: Math.min(16, opts.poolMax), max: opts.poolMax, maxWaiting: 5000, acquireTimeoutMs: 5000 }
+      : undefined;
   writeFileSync(
     file,
     JSON.stringify({
-      profile: 'production',
+      profile,
       server: { host: '127.0.0.1', port: 0, shutdownGraceMs: 2000 },
       admin: { port: -1 },
       log: { level: 'info' },
@@ -132,12 +149,7 @@ export function writeConfig(
             passwordFile: opts.passwordFile,
             database: 'gwtest',
           },
-          pool: {
-            min: Math.min(16, opts.poolMax),
-            max: opts.poolMax,
-            maxWaiting: 5000,
-            acquireTimeoutMs: 5000,
-          },
+          ...(pool ? { pool } : {}),
         },
       },
     }),

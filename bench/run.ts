@@ -35,7 +35,7 @@ import {
   writeConfig,
   BENCH_TOKEN,
 } from './gateway-process.js';
-import { type Row, renderReport } from './report.js';
+import { profileScenario, type Row, renderReport } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const POOL = 64;
@@ -179,6 +179,7 @@ async function unary(
   dir: string,
   bare?: GatewayProcess,
   echo?: GatewayProcess,
+  echo3?: GatewayProcess,
 ): Promise<void> {
   const body = join(dir, 'point-select.bin');
   writeFileSync(body, grpcFrame('Query', { sql: POINT_SQL, params: [{ int64_value: '4242' }] }));
@@ -212,8 +213,52 @@ async function unary(
         note: 'grpc-js alone, one pre-encoded answer (bench/bare-server.ts echo)',
       });
     }
+    if (echo3) {
+      record({
+        scenario: `(a) unary point select c=${conc}`,
+        side: 'echo3',
+        ...h2loadQuery(echo3, body, conc, join(dir, `h2load-echo3-${conc}.tsv`)),
+        note: "grpc-js alone, a point select's three pre-encoded messages (bench/bare-server.ts echo3)",
+      });
+    }
   }
   await pool.end();
+}
+
+/**
+ * (g) point selects at c=16 through a gateway on each profile's own defaults (production: pool
+ * max 20; development, what plain `make run` picks: pool max 5, so 11 of the 16 calls queue for
+ * a connection): the queue must not multiply the CPU per call.
+ */
+async function profiles(dir: string): Promise<void> {
+  const body = join(dir, 'point-select.bin');
+  for (const profile of ['production', 'development'] as const) {
+    const gw = await startGatewayProcess(
+      writeConfig(dir, {
+        port: sandbox.primaryPort,
+        user: sandbox.gatewayUser,
+        passwordFile: sandbox.passwordFile,
+        poolMax: 0,
+        telemetry: false,
+        profile,
+      }),
+    );
+    try {
+      // A fresh process: one unmeasured run first, so the JIT's warm-up is not in the figure.
+      h2loadQuery(gw, body, 16, join(dir, `h2load-profile-${profile}-warm-up.tsv`));
+      const failedBefore = gw.failedCalls();
+      const res = h2loadQuery(gw, body, 16, join(dir, `h2load-profile-${profile}.tsv`));
+      const failed = gw.failedCalls() - failedBefore;
+      record({
+        scenario: profileScenario(profile),
+        side: 'gateway',
+        ...res,
+        note: `the profile's own pool (max ${profile === 'production' ? 20 : 5})${failed ? `; ${failed} gRPC errors` : ''}`,
+      });
+    } finally {
+      await gw.stop();
+    }
+  }
 }
 
 /** A no-op UPDATE by primary key: matches one row, changes none. */
@@ -530,8 +575,9 @@ async function main(): Promise<void> {
   let gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
   const bare = await startBareServer(base);
   const echo = await startEchoServer();
+  const echo3 = await startEchoServer('echo3');
   try {
-    await unary(gw, dir, bare, echo);
+    await unary(gw, dir, bare, echo, echo3);
     await unaryExecute(gw, dir, echo);
     await pipelined(gw);
     await fanIn(gw);
@@ -544,8 +590,9 @@ async function main(): Promise<void> {
       record,
     });
   } finally {
-    await Promise.all([gw.stop(), bare.stop(), echo.stop()]);
+    await Promise.all([gw.stop(), bare.stop(), echo.stop(), echo3.stop()]);
   }
+  await profiles(dir);
   // A fresh process for streaming, so its peak RSS is the streaming's own.
   gw = await startGatewayProcess(writeConfig(dir, { ...base, telemetry: false }));
   try {
