@@ -321,6 +321,9 @@ export class GatewayClient {
         sql,
         params: encodeParams(params),
         ...queryRequestFields(opts),
+        // A small result then arrives as one message instead of three (a gateway from before
+        // this field ignores it and streams as usual; both are read below).
+        accept_single_message: true,
       };
       if (signal?.aborted) throw abortedBySignal(signal);
       call = this.#stub.Query(request, { deadline: this.#deadline(opts.deadlineMs) });
@@ -345,6 +348,11 @@ export class GatewayClient {
       if (msg.metadata) feed.onMetadata(msg.metadata.columns);
       else if (msg.rows) feed.onRows(msg.rows.rows);
       else if (msg.stats) feed.onEnd(msg.stats);
+      else if (msg.result) {
+        feed.onMetadata(msg.result.metadata?.columns);
+        if (msg.result.rows) feed.onRows(msg.result.rows.rows);
+        feed.onEnd(msg.result.stats);
+      }
     });
     call.on('error', (err: ServiceError) => {
       done();

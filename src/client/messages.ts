@@ -55,6 +55,12 @@ export interface QueryResponseIn {
   readonly metadata?: { readonly columns?: readonly WireColumnIn[] };
   readonly rows?: { readonly rows?: readonly WireRowIn[] };
   readonly stats?: WireStatsIn;
+  /** A whole small result in one message (the request set `accept_single_message`). */
+  readonly result?: {
+    readonly metadata?: { readonly columns?: readonly WireColumnIn[] };
+    readonly rows?: { readonly rows?: readonly WireRowIn[] };
+    readonly stats?: WireStatsIn;
+  };
 }
 
 /** `TransactionResponse` as received. */
@@ -77,6 +83,7 @@ export interface QueryRequestOut {
   max_staleness_ms?: number;
   consistency_token?: string;
   max_rows_per_batch?: number;
+  accept_single_message?: boolean;
 }
 
 /** `ExecuteRequest` as sent. */

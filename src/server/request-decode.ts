@@ -33,6 +33,7 @@ export interface QueryRequestMessage extends StatementMessage {
   max_staleness_ms?: number;
   consistency_token?: string;
   request_tag?: string;
+  accept_single_message?: boolean;
 }
 
 /** ExecuteRequest as proto-loader decodes it. */

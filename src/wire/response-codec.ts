@@ -187,6 +187,10 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
       else writeRows(out, pos, rows as Row[], scratch);
       return out;
     }
+    if (layout === QUERY_LAYOUT && m.result != null) {
+      if (m.metadata != null || m.stats != null) throw UNHANDLED;
+      return encodeResult(m.result as Record<string, unknown>, metadata, scratch);
+    }
     const meta = m.metadata as { columns?: unknown } | undefined;
     if (meta != null) {
       if (!Array.isArray(meta.columns) || m[layout.statsKey] != null) throw UNHANDLED;
@@ -210,6 +214,55 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
       throw err;
     }
   };
+}
+
+/** Field 4 of QueryResponse, `result`: a whole small result (QueryResult) in one message. */
+const TAG_RESULT = (4 << 3) | 2;
+
+/**
+ * A QueryResponse holding `result` (QueryResult: metadata, rows, stats as fields 1, 2 and 3),
+ * from `{ metadata: { columns }, rows?: { rows }, stats }`, the rows pre-encoded or wire rows.
+ */
+function encodeResult(result: Record<string, unknown>, metadata: MetadataCache, scratch: Scratch): Buffer {
+  const meta = result.metadata as { columns?: unknown } | undefined;
+  const stats = result.stats;
+  if (meta == null || !Array.isArray(meta.columns) || stats == null || typeof stats !== 'object')
+    throw UNHANDLED;
+  const metaBody = metadata.body(meta.columns as WireColumn[]);
+  const statsBody = encodeStats(stats as Record<string, unknown>);
+  const batch = result.rows as { rows?: unknown } | undefined;
+  let encoded: EncodedRows | undefined;
+  let wireRows: Row[] | undefined;
+  let rowsBody = -1;
+  if (batch != null) {
+    if (batch.rows instanceof EncodedRows) {
+      encoded = batch.rows;
+      rowsBody = encoded.end - encoded.start;
+    } else if (Array.isArray(batch.rows)) {
+      wireRows = batch.rows as Row[];
+      rowsBody = sizeRows(wireRows, scratch);
+    } else {
+      throw UNHANDLED;
+    }
+  }
+  const field = (n: number) => 1 + varintSize(n) + n;
+  const inner = field(metaBody.length) + (rowsBody >= 0 ? field(rowsBody) : 0) + field(statsBody.length);
+  const out = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
+  out[0] = TAG_RESULT;
+  let pos = writeVarint(out, 1, inner);
+  out[pos++] = (1 << 3) | 2;
+  pos = writeVarint(out, pos, metaBody.length);
+  pos += metaBody.copy(out, pos);
+  if (rowsBody >= 0) {
+    out[pos++] = (2 << 3) | 2;
+    pos = writeVarint(out, pos, rowsBody);
+    if (encoded !== undefined) pos += encoded.buffer.copy(out, pos, encoded.start, encoded.end);
+    else pos = writeRows(out, pos, wireRows as Row[], scratch);
+  }
+  out[pos++] = (3 << 3) | 2;
+  pos = writeVarint(out, pos, statsBody.length);
+  statsBody.copy(out, pos);
+  return out;
 }
 
 /** The serializers of the Gateway service's two streaming responses, and their metadata cache. */

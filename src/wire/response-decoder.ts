@@ -231,6 +231,55 @@ function rowsMessage(bytes: Buffer, rowsField: number, oneof: string, withReques
   return out;
 }
 
+/** QueryResponse field 4, `result` (QueryResult: metadata 1, rows 2, stats 3). */
+const TAG_RESULT = (4 << 3) | 2;
+
+/** `bytes[start, end)` as the only field, length-delimited field `tag`, of a new message. */
+function asField(tag: number, bytes: Buffer, start: number, end: number): Buffer {
+  const len = end - start;
+  let lenSize = 1;
+  while (len >= 2 ** (7 * lenSize)) lenSize++;
+  const out = Buffer.allocUnsafe(1 + lenSize + len);
+  out[0] = tag;
+  let pos = 1;
+  let n = len;
+  while (n >= 0x80) {
+    out[pos++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[pos++] = n;
+  bytes.copy(out, pos, start, end);
+  return out;
+}
+
+/**
+ * A QueryResponse holding `result` (a whole small result), or {@link UNHANDLED}: its rows by hand,
+ * its metadata and stats (small, once per call) by `fallback` as one-field QueryResponses.
+ */
+function resultMessage(bytes: Buffer, fallback: Deserializer): unknown {
+  const r = new Reader(bytes, 0, bytes.length);
+  if (r.small() !== TAG_RESULT) throw UNHANDLED;
+  const end = r.span();
+  if (end !== bytes.length) throw UNHANDLED;
+  const result: Record<string, unknown> = {};
+  while (r.pos < end) {
+    const tag = r.small();
+    const stop = r.span();
+    if (tag === ((1 << 3) | 2) && result.metadata === undefined) {
+      result.metadata = (fallback(asField(tag, bytes, r.pos, stop)) as { metadata?: unknown }).metadata;
+    } else if (tag === ((2 << 3) | 2) && result.rows === undefined) {
+      result.rows = rowBatch(r, stop);
+    } else if (tag === ((3 << 3) | 2) && result.stats === undefined) {
+      result.stats = (fallback(asField(tag, bytes, r.pos, stop)) as { stats?: unknown }).stats;
+    } else {
+      // A repeated or unknown field: the generic path merges or keeps it as protobuf says.
+      throw UNHANDLED;
+    }
+    r.pos = stop;
+  }
+  return { result, payload: 'result' };
+}
+
 function decoder(
   rowsField: number,
   oneof: string,
@@ -241,6 +290,14 @@ function decoder(
   return (bytes) => {
     // Only rows messages start with the rows field (or a request_id followed by it).
     const first = bytes[0];
+    if (first === TAG_RESULT && !withRequestId) {
+      try {
+        return resultMessage(bytes, fallback);
+      } catch (err) {
+        if (err === UNHANDLED) return fallback(bytes);
+        throw err;
+      }
+    }
     if (first !== rowsTag && !(withRequestId && first === TAG_LEN_1)) return fallback(bytes);
     try {
       return rowsMessage(bytes, rowsField, oneof, withRequestId);

@@ -233,3 +233,62 @@ test('RowBatchBuilder: a value the encoder cannot represent fails INTERNAL, and 
   const rows = [{ values: [{ string_value: 'a' }] }, { values: [{ string_value: 'b' }] }];
   t.true(fast.query({ rows: { rows: builder.take() } }).equals(query.responseSerialize({ rows: { rows } })));
 });
+
+test('result (a whole small result in one message): same bytes as protobufjs, rows pre-encoded or not', (t) => {
+  const rnd = prng(20261206);
+  const columns = compileColumns(FIELDS);
+  const stats = {
+    row_count: '1',
+    warning_count: 2,
+    backend: '127.0.0.1:3306',
+    backend_role: 'replica',
+    elapsed_us: '73',
+  };
+  for (let i = 0; i < 200; i++) {
+    const rows = randomRows(rnd);
+    const message = { result: { metadata: { columns }, rows: { rows }, stats } };
+    same(t, query, fast.query, message);
+    const preEncoded = fast.query({
+      result: { metadata: { columns }, rows: { rows: EncodedRows.of(rows) }, stats },
+    });
+    t.true(preEncoded.equals(query.responseSerialize(message)), 'pre-encoded rows: same bytes');
+  }
+  // No rows (the field is left out), no columns, an empty batch, zero totals.
+  same(t, query, fast.query, { result: { metadata: { columns }, stats } });
+  same(t, query, fast.query, { result: { metadata: { columns: [] }, stats: { row_count: '0' } } });
+  same(t, query, fast.query, { result: { metadata: { columns: [] }, rows: { rows: [] }, stats } });
+  // Decoded by the server's own generic decoder: the three parts, as sent.
+  const decoded = query.responseDeserialize(
+    fast.query({
+      result: { metadata: { columns }, rows: { rows: [{ values: [{ string_value: 'x' }] }] }, stats },
+    }),
+  ) as {
+    payload: string;
+    result: { rows: { rows: { values: { string_value: string }[] }[] }; stats: unknown };
+  };
+  t.is(decoded.payload, 'result');
+  t.is(decoded.result.rows.rows[0]?.values[0]?.string_value, 'x');
+  t.deepEqual(decoded.result.stats, stats);
+});
+
+test('result never touches the generic path once its metadata is cached', (t) => {
+  let generic = 0;
+  const own = responseSerializers((m) => {
+    generic++;
+    return query.responseSerialize(m);
+  }, transaction.responseSerialize);
+  const columns = compileColumns(FIELDS);
+  const stats = { row_count: '1', elapsed_us: '5' };
+  own.query({
+    result: { metadata: { columns }, rows: { rows: EncodedRows.of(randomRows(prng(3))) }, stats },
+  });
+  t.is(generic, 1, 'the metadata, once');
+  own.query({
+    result: { metadata: { columns }, rows: { rows: EncodedRows.of(randomRows(prng(4))) }, stats },
+  });
+  t.is(generic, 1);
+  // A result with a part the encoder does not know takes the generic path (and still encodes).
+  const odd = own.query({ result: { metadata: { columns }, stats: { row_count: 5 } } });
+  t.is(generic, 2, 'a number for a 64-bit total: generic');
+  t.true(odd.equals(query.responseSerialize({ result: { metadata: { columns }, stats: { row_count: 5 } } })));
+});

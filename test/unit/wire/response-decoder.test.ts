@@ -145,3 +145,37 @@ test('other messages, and rows messages it does not recognise, take the generic 
   t.throws(() => fast.query(truncated), { instanceOf: RangeError, message: /^index out of range/ });
   t.is(generic, before + 1, 'thrown by the generic decoder');
 });
+
+test('result (a whole small result in one message): the same objects as proto-loader, rows by hand', (t) => {
+  const rnd = prng(6122026);
+  const stats = {
+    row_count: '3',
+    warning_count: 1,
+    backend: 'r1:3306',
+    backend_role: 'replica',
+    elapsed_us: '99',
+  };
+  const metadata = {
+    columns: [{ name: 'id', type: 'COLUMN_TYPE_LONGLONG', type_name: 'BIGINT', nullable: true }],
+  };
+  for (let i = 0; i < 200; i++) {
+    same(t, query, fast.query, { result: { metadata, rows: { rows: randomRows(rnd) }, stats } });
+  }
+  same(t, query, fast.query, { result: { metadata, stats } });
+  same(t, query, fast.query, { result: { metadata: {}, rows: { rows: [] }, stats: {} } });
+  const before = generic;
+  fast.query(query.responseSerialize({ result: { metadata, rows: { rows: randomRows(rnd) }, stats } }));
+  t.is(generic - before, 2, 'metadata and stats by the generic decoder, rows by hand');
+});
+
+test('result messages it does not recognise take the generic path whole', (t) => {
+  // A QueryResult with field 2 twice (protobuf merges repeated message fields): generic.
+  const row = query.responseSerialize({ rows: { rows: [{ values: [{ string_value: 'a' }] }] } });
+  const rowsField = row.subarray(0); // 0x12 len RowBatch
+  const inner = Buffer.concat([rowsField, rowsField]);
+  const bytes = Buffer.concat([Buffer.from([0x22, inner.length]), inner]);
+  const before = generic;
+  const decoded = fast.query(bytes);
+  t.is(generic - before, 1, 'one generic decode of the whole message');
+  t.deepEqual(normalise(decoded), normalise(query.responseDeserialize(bytes)));
+});

@@ -1,0 +1,84 @@
+/**
+ * How a Query's result leaves: as the contract's stream (metadata, rows..., stats), or, when the
+ * request set `accept_single_message`, a result whose rows fit in one batch as ONE `result`
+ * message. The answer holds the columns and the first batch until it knows which: a second batch
+ * sends what it holds and streams on; the statement's end sends the single message. One message
+ * instead of three saves two grpc-js writes (each its own HTTP/2 frame and event-loop turn) per
+ * call.
+ */
+import type { ResultColumn, ResultSink } from '../session/commands.js';
+
+/** The stream a Query answers on: grpc-js's ServerWritableStream, as far as the answer uses it. */
+export interface QueryStream {
+  write(message: object): boolean;
+  once(event: 'drain', cb: () => void): unknown;
+  end(): void;
+}
+
+/** A Query's answer: the session writes its result into it; {@link QueryAnswer.finish} ends it. */
+export class QueryAnswer implements ResultSink {
+  /** True once anything was written: from then on the result streams. */
+  private streaming: boolean;
+  private heldColumns: readonly ResultColumn[] | undefined;
+  private heldRows: unknown;
+  private holdingRows = false;
+
+  constructor(
+    private readonly call: QueryStream,
+    singleMessage: boolean,
+  ) {
+    this.streaming = !singleMessage;
+  }
+
+  columns(columns: readonly ResultColumn[]): void {
+    if (this.streaming) this.call.write({ metadata: { columns } });
+    else this.heldColumns = columns;
+  }
+
+  rows(rows: unknown): boolean {
+    if (!this.streaming) {
+      if (!this.holdingRows) {
+        this.holdingRows = true;
+        this.heldRows = rows;
+        return true;
+      }
+      this.startStreaming();
+    }
+    return this.call.write({ rows: { rows } });
+  }
+
+  onceDrain(cb: () => void): void {
+    this.call.once('drain', cb);
+  }
+
+  /** Sends the statement's totals (`stats`, a QueryStats object) and ends the stream. */
+  finish(stats: object): void {
+    if (this.streaming) {
+      this.call.write({ stats });
+    } else {
+      this.call.write({
+        result: {
+          metadata: { columns: this.heldColumns ?? [] },
+          ...(this.holdingRows ? { rows: { rows: this.heldRows } } : {}),
+          stats,
+        },
+      });
+      this.drop();
+    }
+    this.call.end();
+  }
+
+  /** Forgets what is held (the call failed: its status is the answer). */
+  drop(): void {
+    this.heldColumns = undefined;
+    this.heldRows = undefined;
+    this.holdingRows = false;
+  }
+
+  private startStreaming(): void {
+    this.streaming = true;
+    this.call.write({ metadata: { columns: this.heldColumns ?? [] } });
+    if (this.holdingRows) this.call.write({ rows: { rows: this.heldRows } });
+    this.drop();
+  }
+}
