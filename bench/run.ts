@@ -35,7 +35,7 @@ import {
   writeConfig,
   BENCH_TOKEN,
 } from './gateway-process.js';
-import { profileScenario, type Row, renderReport } from './report.js';
+import { profileScenario, type Row, renderReport, singleMessageScenario } from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const POOL = 64;
@@ -183,6 +183,11 @@ async function unary(
 ): Promise<void> {
   const body = join(dir, 'point-select.bin');
   writeFileSync(body, grpcFrame('Query', { sql: POINT_SQL, params: [{ int64_value: '4242' }] }));
+  const singleBody = join(dir, 'point-select-single.bin');
+  writeFileSync(
+    singleBody,
+    grpcFrame('Query', { sql: POINT_SQL, params: [{ int64_value: '4242' }], accept_single_message: true }),
+  );
   const pool = directPool(POOL);
   await pool.execute(POINT_SQL, [1]);
   for (const conc of [1, 16, 64]) {
@@ -196,6 +201,15 @@ async function unary(
       side: 'gateway',
       ...res,
       note: failed ? `${failed} gRPC errors` : '',
+    });
+    const singleFailedBefore = gw.failedCalls();
+    const single = h2loadQuery(gw, singleBody, conc, join(dir, `h2load-single-${conc}.tsv`));
+    const singleFailed = gw.failedCalls() - singleFailedBefore;
+    record({
+      scenario: singleMessageScenario(conc),
+      side: 'gateway',
+      ...single,
+      note: `the answer in one message${singleFailed ? `; ${singleFailed} gRPC errors` : ''}`,
     });
     if (bare) {
       record({
