@@ -56,11 +56,14 @@ export interface QueryResponseIn {
   readonly rows?: { readonly rows?: readonly WireRowIn[] };
   readonly stats?: WireStatsIn;
   /** A whole small result in one message (the request set `accept_single_message`). */
-  readonly result?: {
-    readonly metadata?: { readonly columns?: readonly WireColumnIn[] };
-    readonly rows?: { readonly rows?: readonly WireRowIn[] };
-    readonly stats?: WireStatsIn;
-  };
+  readonly result?: QueryResultIn;
+}
+
+/** `QueryResult` as received: a whole small result. */
+export interface QueryResultIn {
+  readonly metadata?: { readonly columns?: readonly WireColumnIn[] };
+  readonly rows?: { readonly rows?: readonly WireRowIn[] };
+  readonly stats?: WireStatsIn;
 }
 
 /** `TransactionResponse` as received. */
@@ -72,6 +75,8 @@ export interface TransactionResponseIn extends QueryResponseIn {
   readonly committed?: { readonly consistency_token?: string };
   readonly rolled_back?: object;
   readonly error?: StatementErrorMessage;
+  /** A whole small query result (the Statement set `accept_single_message`). */
+  readonly query_result?: QueryResultIn;
 }
 
 /** `QueryRequest` as sent. */
@@ -98,7 +103,7 @@ export interface ExecuteRequestOut {
 export interface TransactionRequestOut {
   request_id: string;
   begin?: { cluster: string; isolation_level?: string; read_only?: boolean; idle_timeout_ms?: number };
-  query?: { sql: string; params: WireValue[]; max_rows_per_batch?: number };
+  query?: { sql: string; params: WireValue[]; max_rows_per_batch?: number; accept_single_message?: boolean };
   execute?: { sql: string; params: WireValue[] };
   commit?: Record<string, never>;
   rollback?: Record<string, never>;

@@ -116,7 +116,15 @@ export class Transaction {
     let action: RequestAction;
     try {
       this.#checkOpen();
-      action = { query: { sql, params: encodeParams(params), ...transactionQueryFields(opts) } };
+      // A small result then arrives as one `query_result` message (read below, as the stream is).
+      action = {
+        query: {
+          sql,
+          params: encodeParams(params),
+          ...transactionQueryFields(opts),
+          accept_single_message: true,
+        },
+      };
     } catch (err) {
       const e = GatewayClientError.from(err);
       feed.fail(e);
@@ -133,6 +141,11 @@ export class Transaction {
         else if (msg.rows) feed.onRows(msg.rows.rows);
         else if (msg.done) {
           feed.onEnd(msg.done);
+          return true;
+        } else if (msg.query_result) {
+          feed.onMetadata(msg.query_result.metadata?.columns);
+          if (msg.query_result.rows) feed.onRows(msg.query_result.rows.rows);
+          feed.onEnd(msg.query_result.stats);
           return true;
         } else {
           fail(responseError(msg));

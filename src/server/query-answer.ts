@@ -82,3 +82,77 @@ export class QueryAnswer implements ResultSink {
     this.drop();
   }
 }
+
+/** A query result held by {@link StatementAnswers} until it is known to fit one message. */
+interface Held {
+  readonly id: string;
+  readonly columns: readonly ResultColumn[];
+  rows: unknown;
+  hasRows: boolean;
+}
+
+/**
+ * The same choice for the queries of a Transaction stream, per request id: a query whose
+ * Statement set `accept_single_message` and whose rows fit in one batch is answered by one
+ * `query_result` message. Statements run one at a time, so at most one result is held. Sharing a
+ * request_id between pending queries that do and do not accept it makes that id stream (a client
+ * that accepts one message also reads the stream), so no caller ever gets a shape it did not ask
+ * for.
+ */
+export class StatementAnswers {
+  private readonly accepting = new Set<string>();
+  private held: Held | undefined;
+
+  constructor(private readonly send: (message: object) => boolean) {}
+
+  /** A query request arrived with `id`; `accepts` is its Statement's accept_single_message. */
+  query(id: string, accepts: boolean): void {
+    if (accepts) this.accepting.add(id);
+    else this.accepting.delete(id);
+  }
+
+  columns(id: string, columns: readonly ResultColumn[]): void {
+    if (this.accepting.has(id)) this.held = { id, columns, rows: undefined, hasRows: false };
+    else this.send({ request_id: id, metadata: { columns } });
+  }
+
+  rows(id: string, rows: unknown): boolean {
+    const held = this.held;
+    if (held !== undefined && held.id === id) {
+      if (!held.hasRows) {
+        held.hasRows = true;
+        held.rows = rows;
+        return true;
+      }
+      this.held = undefined;
+      this.send({ request_id: id, metadata: { columns: held.columns } });
+      this.send({ request_id: id, rows: { rows: held.rows } });
+    }
+    return this.send({ request_id: id, rows: { rows } });
+  }
+
+  /** The query `id` finished with `stats` (a QueryStats object). */
+  done(id: string, stats: object): void {
+    const held = this.held;
+    if (held !== undefined && held.id === id) {
+      this.held = undefined;
+      this.send({
+        request_id: id,
+        query_result: {
+          metadata: { columns: held.columns },
+          ...(held.hasRows ? { rows: { rows: held.rows } } : {}),
+          stats,
+        },
+      });
+    } else {
+      this.send({ request_id: id, done: stats });
+    }
+    this.accepting.delete(id);
+  }
+
+  /** The request `id` failed: what its query held is dropped (the error is the answer). */
+  forget(id: string): void {
+    if (this.held?.id === id) this.held = undefined;
+    this.accepting.delete(id);
+  }
+}

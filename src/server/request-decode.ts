@@ -24,6 +24,7 @@ export interface StatementMessage {
   sql?: string;
   params?: WireValue[];
   max_rows_per_batch?: number;
+  accept_single_message?: boolean;
 }
 
 /** QueryRequest as proto-loader decodes it. */

@@ -7,6 +7,7 @@ import type { GatewayError } from '../errors.js';
 import type { TransactionEvents } from '../session/commands.js';
 import { tagged } from './call-scaffold.js';
 import type { HandlerDeps } from './handler-deps.js';
+import { StatementAnswers } from './query-answer.js';
 import { type TransactionRequestMessage, transactionCommandOf } from './request-decode.js';
 import { encodeExecuted, encodeQueryStats, encodeStatementError } from './response-encode.js';
 
@@ -21,19 +22,22 @@ export function transactionHandler(deps: HandlerDeps) {
         new Promise<void>((resolve, reject) => {
           let ended = false;
           const send = (resp: object): boolean => (ended ? true : call.write(resp));
+          const answers = new StatementAnswers(send);
           const events: TransactionEvents = {
             begun: (id, backend, connectionId) =>
               send({ request_id: id, begun: { backend, connection_id: String(connectionId) } }),
-            columns: (id, columns) => send({ request_id: id, metadata: { columns } }),
-            rows: (id, rows) => send({ request_id: id, rows: { rows } }),
+            columns: (id, columns) => answers.columns(id, columns),
+            rows: (id, rows) => answers.rows(id, rows),
             onceDrain: (cb) => call.once('drain', cb),
-            done: (id, totals, elapsedUs) =>
-              send({ request_id: id, done: encodeQueryStats(totals, elapsedUs) }),
+            done: (id, totals, elapsedUs) => answers.done(id, encodeQueryStats(totals, elapsedUs)),
             executed: (id, totals, elapsedUs) =>
               send({ request_id: id, executed: encodeExecuted(totals, elapsedUs) }),
             committed: (id, token) => send({ request_id: id, committed: { consistency_token: token } }),
             rolledBack: (id) => send({ request_id: id, rolled_back: {} }),
-            failed: (id, err) => send({ request_id: id, error: encodeStatementError(err) }),
+            failed: (id, err) => {
+              answers.forget(id);
+              send({ request_id: id, error: encodeStatementError(err) });
+            },
             end: (err?: GatewayError) => {
               if (ended) return;
               ended = true;
@@ -45,6 +49,7 @@ export function transactionHandler(deps: HandlerDeps) {
           };
           const session = deps.sessions.openTransaction(env, events);
           call.on('data', (req: TransactionRequestMessage) => {
+            if (req.query) answers.query(req.request_id ?? '', req.query.accept_single_message === true);
             const cmd = transactionCommandOf(req);
             if (cmd.kind === 'begin') tagged(env, cmd.begin);
             session.push(cmd);

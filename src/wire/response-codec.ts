@@ -126,10 +126,27 @@ interface Layout {
   readonly stats: number;
   /** The message's property holding the stats. */
   readonly statsKey: 'stats' | 'done';
+  /** The QueryResult field (a whole small result in one message) and its property. */
+  readonly result: number;
+  readonly resultKey: 'result' | 'query_result';
 }
 
-const QUERY_LAYOUT: Layout = { metadata: 1, rows: 2, stats: 3, statsKey: 'stats' };
-const TRANSACTION_LAYOUT: Layout = { metadata: 3, rows: 4, stats: 5, statsKey: 'done' };
+const QUERY_LAYOUT: Layout = {
+  metadata: 1,
+  rows: 2,
+  stats: 3,
+  statsKey: 'stats',
+  result: 4,
+  resultKey: 'result',
+};
+const TRANSACTION_LAYOUT: Layout = {
+  metadata: 3,
+  rows: 4,
+  stats: 5,
+  statsKey: 'done',
+  result: 11,
+  resultKey: 'query_result',
+};
 
 /**
  * Encoded `ResultMetadata` bodies by columns array: a compiled result shape hands out the same
@@ -187,9 +204,10 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
       else writeRows(out, pos, rows as Row[], scratch);
       return out;
     }
-    if (layout === QUERY_LAYOUT && m.result != null) {
-      if (m.metadata != null || m.stats != null) throw UNHANDLED;
-      return encodeResult(m.result as Record<string, unknown>, metadata, scratch);
+    const whole = m[layout.resultKey];
+    if (whole != null) {
+      if (m.metadata != null || m[layout.statsKey] != null) throw UNHANDLED;
+      return encodeResult(layout, whole as Record<string, unknown>, requestId, metadata, scratch);
     }
     const meta = m.metadata as { columns?: unknown } | undefined;
     if (meta != null) {
@@ -216,14 +234,18 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
   };
 }
 
-/** Field 4 of QueryResponse, `result`: a whole small result (QueryResult) in one message. */
-const TAG_RESULT = (4 << 3) | 2;
-
 /**
- * A QueryResponse holding `result` (QueryResult: metadata, rows, stats as fields 1, 2 and 3),
- * from `{ metadata: { columns }, rows?: { rows }, stats }`, the rows pre-encoded or wire rows.
+ * A response holding a QueryResult (QueryResponse.result, TransactionResponse.query_result:
+ * metadata, rows, stats as fields 1, 2 and 3) from `{ metadata: { columns }, rows?: { rows },
+ * stats }`, the rows pre-encoded or wire rows, after the optional request_id.
  */
-function encodeResult(result: Record<string, unknown>, metadata: MetadataCache, scratch: Scratch): Buffer {
+function encodeResult(
+  layout: Layout,
+  result: Record<string, unknown>,
+  requestId: string | undefined,
+  metadata: MetadataCache,
+  scratch: Scratch,
+): Buffer {
   const meta = result.metadata as { columns?: unknown } | undefined;
   const stats = result.stats;
   if (meta == null || !Array.isArray(meta.columns) || stats == null || typeof stats !== 'object')
@@ -247,9 +269,11 @@ function encodeResult(result: Record<string, unknown>, metadata: MetadataCache, 
   }
   const field = (n: number) => 1 + varintSize(n) + n;
   const inner = field(metaBody.length) + (rowsBody >= 0 ? field(rowsBody) : 0) + field(statsBody.length);
-  const out = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
-  out[0] = TAG_RESULT;
-  let pos = writeVarint(out, 1, inner);
+  const idSize = requestId === undefined ? 0 : utf8Size(requestId);
+  const out = Buffer.allocUnsafe(prefixSize(requestId, idSize) + 1 + varintSize(inner) + inner);
+  let pos = writePrefix(out, requestId, idSize);
+  out[pos++] = (layout.result << 3) | 2;
+  pos = writeVarint(out, pos, inner);
   out[pos++] = (1 << 3) | 2;
   pos = writeVarint(out, pos, metaBody.length);
   pos += metaBody.copy(out, pos);

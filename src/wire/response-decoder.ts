@@ -231,16 +231,46 @@ function rowsMessage(bytes: Buffer, rowsField: number, oneof: string, withReques
   return out;
 }
 
-/** QueryResponse field 4, `result` (QueryResult: metadata 1, rows 2, stats 3). */
-const TAG_RESULT = (4 << 3) | 2;
+/** Where a response type keeps a whole small result (QueryResult) and the parts it re-uses. */
+interface ResultLayout {
+  /** The QueryResult field and the object key it decodes to. */
+  readonly field: number;
+  readonly key: 'result' | 'query_result';
+  /** The oneof's virtual field name. */
+  readonly oneof: 'payload' | 'result';
+  /** The response's own metadata and stats fields (to decode those parts generically). */
+  readonly metadataField: number;
+  readonly statsField: number;
+  readonly statsKey: 'stats' | 'done';
+  readonly withRequestId: boolean;
+}
 
-/** `bytes[start, end)` as the only field, length-delimited field `tag`, of a new message. */
-function asField(tag: number, bytes: Buffer, start: number, end: number): Buffer {
+const QUERY_RESULT: ResultLayout = {
+  field: 4,
+  key: 'result',
+  oneof: 'payload',
+  metadataField: 1,
+  statsField: 3,
+  statsKey: 'stats',
+  withRequestId: false,
+};
+const TRANSACTION_RESULT: ResultLayout = {
+  field: 11,
+  key: 'query_result',
+  oneof: 'result',
+  metadataField: 3,
+  statsField: 5,
+  statsKey: 'done',
+  withRequestId: true,
+};
+
+/** `bytes[start, end)` as the only field, length-delimited field `field`, of a new message. */
+function asField(field: number, bytes: Buffer, start: number, end: number): Buffer {
   const len = end - start;
   let lenSize = 1;
   while (len >= 2 ** (7 * lenSize)) lenSize++;
   const out = Buffer.allocUnsafe(1 + lenSize + len);
-  out[0] = tag;
+  out[0] = (field << 3) | 2;
   let pos = 1;
   let n = len;
   while (n >= 0x80) {
@@ -253,31 +283,46 @@ function asField(tag: number, bytes: Buffer, start: number, end: number): Buffer
 }
 
 /**
- * A QueryResponse holding `result` (a whole small result), or {@link UNHANDLED}: its rows by hand,
- * its metadata and stats (small, once per call) by `fallback` as one-field QueryResponses.
+ * A response holding a QueryResult (a whole small result), or {@link UNHANDLED}: its rows by
+ * hand, its metadata and stats (small, once per query) by `fallback`, each re-framed as the
+ * response's own metadata or stats field.
  */
-function resultMessage(bytes: Buffer, fallback: Deserializer): unknown {
+function resultMessage(bytes: Buffer, layout: ResultLayout, fallback: Deserializer): unknown {
   const r = new Reader(bytes, 0, bytes.length);
-  if (r.small() !== TAG_RESULT) throw UNHANDLED;
+  let requestId: string | undefined;
+  let tag = r.small();
+  if (layout.withRequestId && tag === TAG_LEN_1) {
+    const stop = r.span();
+    requestId = stringOf(bytes, r.pos, stop);
+    r.pos = stop;
+    tag = r.small();
+  }
+  if (tag !== ((layout.field << 3) | 2)) throw UNHANDLED;
   const end = r.span();
   if (end !== bytes.length) throw UNHANDLED;
   const result: Record<string, unknown> = {};
   while (r.pos < end) {
-    const tag = r.small();
+    const part = r.small();
     const stop = r.span();
-    if (tag === ((1 << 3) | 2) && result.metadata === undefined) {
-      result.metadata = (fallback(asField(tag, bytes, r.pos, stop)) as { metadata?: unknown }).metadata;
-    } else if (tag === ((2 << 3) | 2) && result.rows === undefined) {
+    if (part === ((1 << 3) | 2) && result.metadata === undefined) {
+      const m = fallback(asField(layout.metadataField, bytes, r.pos, stop)) as { metadata?: unknown };
+      result.metadata = m.metadata;
+    } else if (part === ((2 << 3) | 2) && result.rows === undefined) {
       result.rows = rowBatch(r, stop);
-    } else if (tag === ((3 << 3) | 2) && result.stats === undefined) {
-      result.stats = (fallback(asField(tag, bytes, r.pos, stop)) as { stats?: unknown }).stats;
+    } else if (part === ((3 << 3) | 2) && result.stats === undefined) {
+      const m = fallback(asField(layout.statsField, bytes, r.pos, stop)) as Record<string, unknown>;
+      result.stats = m[layout.statsKey];
     } else {
       // A repeated or unknown field: the generic path merges or keeps it as protobuf says.
       throw UNHANDLED;
     }
     r.pos = stop;
   }
-  return { result, payload: 'result' };
+  const out: Record<string, unknown> = {};
+  if (requestId !== undefined) out.request_id = requestId;
+  out[layout.key] = result;
+  out[layout.oneof] = layout.key;
+  return out;
 }
 
 function decoder(
@@ -287,20 +332,21 @@ function decoder(
   fallback: Deserializer,
 ): Deserializer {
   const rowsTag = (rowsField << 3) | 2;
+  const layout = withRequestId ? TRANSACTION_RESULT : QUERY_RESULT;
+  const resultTag = (layout.field << 3) | 2;
   return (bytes) => {
-    // Only rows messages start with the rows field (or a request_id followed by it).
+    // Only rows and result messages start with their field (or a request_id followed by it).
     const first = bytes[0];
-    if (first === TAG_RESULT && !withRequestId) {
-      try {
-        return resultMessage(bytes, fallback);
-      } catch (err) {
-        if (err === UNHANDLED) return fallback(bytes);
-        throw err;
-      }
-    }
-    if (first !== rowsTag && !(withRequestId && first === TAG_LEN_1)) return fallback(bytes);
+    if (first !== rowsTag && first !== resultTag && !(withRequestId && first === TAG_LEN_1))
+      return fallback(bytes);
     try {
-      return rowsMessage(bytes, rowsField, oneof, withRequestId);
+      // After a request_id either may follow: the rows one is far more common.
+      try {
+        return rowsMessage(bytes, rowsField, oneof, withRequestId);
+      } catch (err) {
+        if (err !== UNHANDLED || first === rowsTag) throw err;
+        return resultMessage(bytes, layout, fallback);
+      }
     } catch (err) {
       if (err === UNHANDLED) return fallback(bytes);
       throw err;

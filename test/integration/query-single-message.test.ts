@@ -8,7 +8,7 @@ import test from 'ava';
 import { GatewayClient } from '../../src/client/index.js';
 import { Code } from '../../src/errors.js';
 import { rootQuery, sandbox } from '../helpers/sandbox.js';
-import { type AnyMessage, errorDetails, type GatewayStub, query, v } from './helpers/client.js';
+import { type AnyMessage, errorDetails, type GatewayStub, query, TxStream, v } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
 const TABLE = 'single_message';
@@ -131,3 +131,59 @@ test.serial('the TS client asks for it and reads both shapes to the same values'
     await client.close();
   }
 });
+
+test.serial(
+  'in a Transaction stream: one query_result per accepting query that fits a batch, in order',
+  async (t) => {
+    const tx = new TxStream(gw.client);
+    try {
+      await tx.begin({});
+      // Pipelined: three queries sent at once, answered in order.
+      const a = tx.send({
+        query: {
+          sql: `SELECT id, s FROM ${TABLE} WHERE id = ?`,
+          params: [v.i64(1)],
+          accept_single_message: true,
+        },
+      });
+      const b = tx.send({ query: { sql: `SELECT id FROM ${TABLE} WHERE id = ?`, params: [v.i64(2)] } });
+      const c = tx.send({
+        query: {
+          sql: `SELECT id FROM ${TABLE} ORDER BY id`,
+          max_rows_per_batch: 3,
+          accept_single_message: true,
+        },
+      });
+      const ra = await tx.until(a, ['query_result']);
+      t.is(ra.all.length, 1);
+      t.deepEqual(
+        ra.last.query_result.rows.rows[0].values.map((x: AnyMessage) => x.int64_value ?? x.string_value),
+        ['1', 'one'],
+      );
+      t.is(ra.last.query_result.stats.row_count, '1');
+      t.is(ra.last.query_result.metadata.columns[1].name, 's');
+      const rb = await tx.until(b, ['done']);
+      t.deepEqual(
+        rb.all.map((m) => m.result),
+        ['metadata', 'rows', 'done'],
+      );
+      const rc = await tx.until(c, ['done', 'query_result']);
+      t.deepEqual(
+        rc.all.map((m) => m.result),
+        ['metadata', 'rows', 'rows', 'rows', 'done'],
+      );
+      t.is(rc.rows.length, 7);
+      // A failing accepting query answers its error alone; the transaction goes on.
+      const d = tx.send({ query: { sql: `SELECT nope FROM ${TABLE}`, accept_single_message: true } });
+      const rd = await tx.until(d, ['query_result', 'done']);
+      t.deepEqual(
+        rd.all.map((m) => m.result),
+        ['error'],
+      );
+      t.is((await tx.rollback()).result, 'rolled_back');
+    } finally {
+      tx.call.end();
+      await tx.status;
+    }
+  },
+);

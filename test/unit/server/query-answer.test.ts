@@ -3,7 +3,7 @@
  * in one batch, the contract's stream otherwise, in the same order the session produced them.
  */
 import test from 'ava';
-import { QueryAnswer, type QueryStream } from '../../../src/server/query-answer.js';
+import { QueryAnswer, type QueryStream, StatementAnswers } from '../../../src/server/query-answer.js';
 
 class FakeStream implements QueryStream {
   readonly written: object[] = [];
@@ -100,4 +100,69 @@ test('a failed call drops what was held: nothing is written', (t) => {
   a.drop();
   t.deepEqual(s.written, []);
   t.false(s.ended);
+});
+
+class Sent {
+  readonly out: object[] = [];
+  readonly send = (m: object): boolean => {
+    this.out.push(m);
+    return true;
+  };
+}
+
+test('Transaction: an accepting query in one batch is one query_result; the next query streams unless it accepts', (t) => {
+  const s = new Sent();
+  const a = new StatementAnswers(s.send);
+  a.query('1', true);
+  a.query('2', false);
+  a.columns('1', COLUMNS);
+  a.rows('1', 'b1');
+  a.done('1', STATS);
+  a.columns('2', COLUMNS);
+  a.rows('2', 'b2');
+  a.done('2', STATS);
+  t.deepEqual(s.out, [
+    { request_id: '1', query_result: { metadata: { columns: COLUMNS }, rows: { rows: 'b1' }, stats: STATS } },
+    { request_id: '2', metadata: { columns: COLUMNS } },
+    { request_id: '2', rows: { rows: 'b2' } },
+    { request_id: '2', done: STATS },
+  ]);
+});
+
+test('Transaction: a second batch releases what was held, in order', (t) => {
+  const s = new Sent();
+  const a = new StatementAnswers(s.send);
+  a.query('q', true);
+  a.columns('q', COLUMNS);
+  a.rows('q', 'b1');
+  a.rows('q', 'b2');
+  a.done('q', STATS);
+  t.deepEqual(s.out, [
+    { request_id: 'q', metadata: { columns: COLUMNS } },
+    { request_id: 'q', rows: { rows: 'b1' } },
+    { request_id: 'q', rows: { rows: 'b2' } },
+    { request_id: 'q', done: STATS },
+  ]);
+});
+
+test('Transaction: a request_id shared by a query that did not accept streams; a failure drops what was held', (t) => {
+  const s = new Sent();
+  const a = new StatementAnswers(s.send);
+  a.query('x', true);
+  a.query('x', false);
+  a.columns('x', COLUMNS);
+  a.done('x', STATS);
+  t.deepEqual(s.out, [
+    { request_id: 'x', metadata: { columns: COLUMNS } },
+    { request_id: 'x', done: STATS },
+  ]);
+  s.out.length = 0;
+  a.query('y', true);
+  a.columns('y', COLUMNS);
+  a.rows('y', 'b');
+  a.forget('y');
+  t.deepEqual(s.out, [], 'nothing of the failed query leaves');
+  a.query('z', false);
+  a.columns('z', COLUMNS);
+  t.deepEqual(s.out, [{ request_id: 'z', metadata: { columns: COLUMNS } }]);
 });

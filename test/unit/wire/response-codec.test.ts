@@ -292,3 +292,23 @@ test('result never touches the generic path once its metadata is cached', (t) =>
   t.is(generic, 2, 'a number for a 64-bit total: generic');
   t.true(odd.equals(query.responseSerialize({ result: { metadata: { columns }, stats: { row_count: 5 } } })));
 });
+
+test('query_result in a Transaction stream: same bytes as protobufjs, after short and long request ids', (t) => {
+  const rnd = prng(1212);
+  const columns = compileColumns(FIELDS);
+  const done = { row_count: '2', warning_count: 0, backend: 'p:1', elapsed_us: '9' };
+  for (const id of ['', '7', 'x'.repeat(300), randomString(rnd)]) {
+    const rows = randomRows(rnd);
+    const message = { request_id: id, query_result: { metadata: { columns }, rows: { rows }, stats: done } };
+    same(t, transaction, fast.transaction, message);
+    const preEncoded = fast.transaction({
+      request_id: id,
+      query_result: { metadata: { columns }, rows: { rows: EncodedRows.of(rows) }, stats: done },
+    });
+    t.true(preEncoded.equals(transaction.responseSerialize(message)));
+    same(t, transaction, fast.transaction, {
+      request_id: id,
+      query_result: { metadata: { columns }, stats: done },
+    });
+  }
+});

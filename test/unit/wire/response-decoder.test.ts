@@ -179,3 +179,19 @@ test('result messages it does not recognise take the generic path whole', (t) =>
   t.is(generic - before, 1, 'one generic decode of the whole message');
   t.deepEqual(normalise(decoded), normalise(query.responseDeserialize(bytes)));
 });
+
+test('query_result in a Transaction stream: the same objects as proto-loader, with its request_id', (t) => {
+  const rnd = prng(99);
+  const done = { row_count: '3', backend: 'p:1', elapsed_us: '5' };
+  const metadata = { columns: [{ name: 'c', type: 'COLUMN_TYPE_VARCHAR' }] };
+  for (const id of ['', '1', 'long-'.repeat(40)]) {
+    same(t, transaction, fast.transaction, {
+      request_id: id,
+      query_result: { metadata, rows: { rows: randomRows(rnd) }, stats: done },
+    });
+    same(t, transaction, fast.transaction, { request_id: id, query_result: { metadata, stats: done } });
+  }
+  // Other Transaction messages after a request_id still decode (generically).
+  same(t, transaction, fast.transaction, { request_id: '4', metadata });
+  same(t, transaction, fast.transaction, { request_id: '4', done });
+});
