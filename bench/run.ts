@@ -35,7 +35,13 @@ import {
   writeConfig,
   BENCH_TOKEN,
 } from './gateway-process.js';
-import { profileScenario, type Row, renderReport, singleMessageScenario } from './report.js';
+import {
+  PIPELINED_SINGLE_SCENARIO,
+  profileScenario,
+  type Row,
+  renderReport,
+  singleMessageScenario,
+} from './report.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const POOL = 64;
@@ -369,12 +375,31 @@ async function pipelined(gw: GatewayProcess): Promise<void> {
     p99Us: percentile(direct.lat, 99),
     cpuUsPerOp: direct.cpuUs / direct.n,
   });
+  for (const single of [false, true]) {
+    const res = await pipelinedOnGateway(gw, depth, single);
+    record({
+      scenario: single ? PIPELINED_SINGLE_SCENARIO : `(b) pipelined tx depth=${depth}`,
+      side: 'gateway',
+      ...res,
+    });
+  }
+}
+
+/**
+ * Point selects pipelined `depth` deep over one read-only Transaction stream of the generic
+ * stub; `single` sets Statement.accept_single_message (as the TS client does).
+ */
+async function pipelinedOnGateway(
+  gw: GatewayProcess,
+  depth: number,
+  single: boolean,
+): Promise<Omit<Row, 'scenario' | 'side'>> {
   const client = gatewayClient(gw.port);
   const call = client.Transaction();
   const pending = new Map<string, (m: AnyMessage) => void>();
   let seq = 0;
   call.on('data', (m: AnyMessage) => {
-    if (m.done || m.begun || m.error) {
+    if (m.done || m.query_result || m.begun || m.error) {
       const cb = pending.get(m.request_id);
       pending.delete(m.request_id);
       cb?.(m);
@@ -394,7 +419,14 @@ async function pipelined(gw: GatewayProcess): Promise<void> {
   let cpu0 = 0;
   const res = await closedLoop(
     depth,
-    () => send({ query: { sql: POINT_SQL, params: [{ int64_value: String(randomId()) }] } }),
+    () =>
+      send({
+        query: {
+          sql: POINT_SQL,
+          params: [{ int64_value: String(randomId()) }],
+          ...(single ? { accept_single_message: true } : {}),
+        },
+      }),
     () => {
       cpu0 = gw.cpuMicros();
     },
@@ -404,16 +436,14 @@ async function pipelined(gw: GatewayProcess): Promise<void> {
   call.write({ request_id: 'end', rollback: {} });
   call.end();
   client.close();
-  record({
-    scenario: `(b) pipelined tx depth=${depth}`,
-    side: 'gateway',
+  return {
     concurrency: depth,
     throughput: res.n / res.seconds,
     p50Us: percentile(res.lat, 50),
     p99Us: percentile(res.lat, 99),
     cpuUsPerOp: cpu / res.n,
-    note: res.errors ? `${res.errors} errors` : '',
-  });
+    note: `${single ? 'each answer one query_result message' : ''}${res.errors ? `; ${res.errors} errors` : ''}`,
+  };
 }
 
 /** (c) streaming 1,000,000 rows as fast as the client reads. */
