@@ -24,9 +24,8 @@ import type {
   TransactionEvents,
 } from './commands.js';
 import {
-  consistencyTokenOf,
+  commitOn,
   endLease,
-  type OkHeader,
   rollbackOn,
   type StatementRunner,
   startTransaction,
@@ -413,25 +412,13 @@ export class TransactionSession {
     this.transition('finishing');
     const backend = this.backend as Backend;
     const conn = (this.lease as Lease<DbConnection>).resource;
-    let token = '';
+    let token: string;
     try {
-      const outcome = await backend.run(conn, { sql: 'COMMIT', params: [] }, undefined, this.ctx);
-      token = consistencyTokenOf(outcome.header as OkHeader | undefined);
+      const done = await commitOn(backend, conn, this.ctx);
+      if (done.lost) return this.finish(done.unknown);
+      token = done.token;
     } catch (err) {
       const e = GatewayError.from(err);
-      if (conn.broken) {
-        return this.finish(
-          new GatewayError(
-            Code.UNAVAILABLE,
-            'COMMIT_OUTCOME_UNKNOWN',
-            `connection lost during commit: the outcome is unknown (${e.message})`,
-            {
-              cause: e,
-              mayHaveExecuted: true,
-            },
-          ),
-        );
-      }
       this.inBandError(id, withRollback(e));
       return this.finish(e);
     }
