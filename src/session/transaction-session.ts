@@ -16,6 +16,8 @@ import { type Clock, systemClock } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { Access } from './access.js';
+import type { StoreLookup } from './idempotency-execute.js';
+import { TransactionKey } from './idempotency-transaction.js';
 import type {
   BeginCommand,
   Caller,
@@ -89,6 +91,8 @@ export interface TransactionSessionOptions {
   readonly observer?: TransactionObserver;
   /** Runs the idle and lifetime timers; unit tests pass a fake one. @default systemClock */
   readonly clock?: Clock;
+  /** The idempotency key store of each cluster (none: a keyed begin fails FAILED_PRECONDITION). */
+  readonly idempotency?: StoreLookup;
 }
 
 /** One Transaction stream. */
@@ -119,6 +123,9 @@ export class TransactionSession {
   private readonly observer: TransactionObserver | undefined;
   private readonly openedAt = Date.now();
   private requestTag = '';
+  private readonly stores: StoreLookup;
+  /** The begin's idempotency key, once claimed (idempotency-transaction.ts). */
+  private key: TransactionKey | undefined;
 
   constructor(opts: TransactionSessionOptions) {
     this.clusters = opts.clusters;
@@ -128,6 +135,7 @@ export class TransactionSession {
     this.output = opts.events;
     this.observer = opts.observer;
     this.clock = opts.clock ?? systemClock;
+    this.stores = opts.idempotency ?? (() => undefined);
     const callCtx = opts.caller.ctx;
     const settings = opts.settings;
     this.ctx = {
@@ -308,6 +316,7 @@ export class TransactionSession {
       this.idleTimeoutMs = Math.min(begin.idleTimeoutMs, this.settings.maxIdleTimeoutMs);
     }
     let lease: Lease<DbConnection>;
+    let key: TransactionKey | undefined;
     try {
       const cluster = this.clusters.get(begin.cluster);
       this.access.useCluster(cluster.name);
@@ -316,6 +325,16 @@ export class TransactionSession {
       const route = readOnly ? cluster.routeRead({ readOnly: true }) : cluster.routeWrite();
       this.ctx.trace?.routed(route);
       this.backend = route.backend;
+      if (begin.idempotencyKey) {
+        key = await TransactionKey.prepare(
+          this.stores,
+          cluster,
+          this.access.principal,
+          begin.idempotencyKey,
+          begin,
+          this.ctx,
+        );
+      }
       lease = await this.backend.acquire(this.ctx);
     } catch (err) {
       return this.finish(GatewayError.from(err));
@@ -330,6 +349,9 @@ export class TransactionSession {
     const conn = lease.resource;
     try {
       await startTransaction(this.backend, conn, begin.isolationLevel, begin.readOnly, this.ctx);
+      // Waits here while a concurrent transaction holds the key; refused when it committed.
+      await key?.claim(this.backend, conn, begin, this.ctx);
+      this.key = key;
     } catch (err) {
       return this.finish(GatewayError.from(err));
     }
@@ -412,15 +434,28 @@ export class TransactionSession {
     this.transition('finishing');
     const backend = this.backend as Backend;
     const conn = (this.lease as Lease<DbConnection>).resource;
-    let token: string;
+    const key = this.key;
+    let done: Awaited<ReturnType<typeof commitOn>>;
     try {
-      const done = await commitOn(backend, conn, this.ctx);
-      if (done.lost) return this.finish(done.unknown);
-      token = done.token;
+      await key?.beforeCommit(conn, this.ctx);
+      done = await commitOn(backend, conn, this.ctx);
     } catch (err) {
       const e = GatewayError.from(err);
       this.inBandError(id, withRollback(e));
       return this.finish(e);
+    }
+    let token: string;
+    if (!done.lost) {
+      token = done.token;
+      await key?.committed(conn, token, this.ctx);
+    } else if (!key) {
+      return this.finish(done.unknown);
+    } else {
+      try {
+        token = await key.resolveLostCommit(backend, done.cause, this.ctx);
+      } catch (err) {
+        return this.finish(GatewayError.from(err));
+      }
     }
     this.output.committed(id, token);
     if (this.release('committed')) this.output.end();
