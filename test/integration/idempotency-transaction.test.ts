@@ -12,6 +12,7 @@ import { Code } from '../../src/errors.js';
 import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
 
 const T = 'idem_tx_items';
 
@@ -243,3 +244,38 @@ test.serial(
     t.is(errorDetails(await refusedBegin({ idempotency_key: key })).reason, 'TRANSACTION_ALREADY_COMMITTED');
   },
 );
+
+test.serial('COMMIT ran but its answer was lost: resolved as committed on a fresh connection', async (t) => {
+  // A gateway whose primary is reached through a proxy that can drop the COMMIT's answer: MySQL
+  // commits, the gateway never hears it, and its connection is then cut.
+  const proxy = await TcpProxy.start(sandbox.primaryPort);
+  proxy.watchMysql(/COMMIT$/);
+  t.teardown(() => proxy.close());
+  const cluster = sandboxClusterConfig({ replicas: false }) as { primary: Record<string, unknown> };
+  const viaProxy = await startGateway({
+    clusters: { default: { ...cluster, primary: { ...cluster.primary, port: proxy.port } } },
+  });
+  t.teardown(() => viaProxy.stop());
+  const key = randomUUID();
+  const tag = randomUUID();
+  const tx = new TxStream(viaProxy.client, { deadlineMs: 30_000 });
+  await tx.begin({ idempotency_key: key });
+  await tx.execute(`INSERT INTO ${T} (tag) VALUES (?)`, [v.str(tag)]);
+  proxy.holdOnWatchedStatement();
+  const commitId = tx.send({ commit: {} });
+  await waitFor(async () => (await rowsTagged(tag)) === 1, {
+    timeoutMs: 15_000,
+    message: 'MySQL to commit the transaction whose answer is held',
+  });
+  t.is(proxy.heldCount, 1, 'only the connection that sent COMMIT is held');
+  t.is(proxy.cutHeld(), 1);
+  const committed = await tx.until(commitId, ['committed']);
+  t.truthy(committed.last.committed, 'answered committed, not COMMIT_OUTCOME_UNKNOWN');
+  t.not(String(committed.last.committed.consistency_token), '');
+  t.is(await tx.status, null);
+  t.is(await rowsTagged(tag), 1);
+  const again = new TxStream(viaProxy.client);
+  again.send({ begin: { idempotency_key: key } });
+  t.is(errorDetails(await again.status).reason, 'TRANSACTION_ALREADY_COMMITTED');
+  await viaProxy.assertNoLeaks();
+});
