@@ -82,6 +82,7 @@ test.serial('execute: the primary is stopped during the first attempt; the write
   const tag = randomUUID();
   const retried: GatewayClientError[] = [];
   await stopNode(0);
+  t.teardown(() => startNode(0));
   let restarting: Promise<void> | undefined;
   const res = await client.execute(`INSERT INTO ${T} (tag) VALUES (?)`, [tag], {
     deadlineMs: 5000,
