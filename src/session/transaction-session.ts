@@ -26,6 +26,7 @@ import type {
   TransactionEvents,
 } from './commands.js';
 import {
+  type CommitOutcome,
   commitOn,
   endLease,
   rollbackOn,
@@ -435,7 +436,7 @@ export class TransactionSession {
     const backend = this.backend as Backend;
     const conn = (this.lease as Lease<DbConnection>).resource;
     const key = this.key;
-    let done: Awaited<ReturnType<typeof commitOn>>;
+    let done: CommitOutcome;
     try {
       await key?.beforeCommit(conn, this.ctx);
       done = await commitOn(backend, conn, this.ctx);
