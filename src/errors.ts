@@ -54,6 +54,11 @@ export interface GatewayErrorDetails {
    * Callers must never re-send such a statement automatically.
    */
   readonly mayHaveExecuted?: boolean;
+  /**
+   * A consistency token the error carries (sent as the `x-consistency-token` trailer): the
+   * recorded commit of a transaction refused as `TRANSACTION_ALREADY_COMMITTED`.
+   */
+  readonly consistencyToken?: string;
 }
 
 /** The gateway's single error type. `message` is safe to show to clients. */
@@ -66,6 +71,8 @@ export class GatewayError extends Error {
   readonly sqlState: string | undefined;
   readonly transactionRolledBack: boolean;
   readonly mayHaveExecuted: boolean;
+  /** A consistency token the error carries ('' when none); see {@link GatewayErrorDetails}. */
+  readonly consistencyToken: string;
 
   constructor(code: Code, reason: string, message: string, details: GatewayErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -75,6 +82,7 @@ export class GatewayError extends Error {
     this.sqlState = details.sqlState;
     this.transactionRolledBack = details.transactionRolledBack ?? false;
     this.mayHaveExecuted = details.mayHaveExecuted ?? false;
+    this.consistencyToken = details.consistencyToken ?? '';
   }
 
   /**

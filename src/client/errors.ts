@@ -17,6 +17,7 @@ export const TRAILER = {
   errno: 'mysql-errno',
   sqlState: 'mysql-sqlstate',
   reason: 'gateway-reason',
+  consistencyToken: 'x-consistency-token',
 } as const;
 
 /** Name of a gRPC status code number, e.g. 6 → `ALREADY_EXISTS`; `UNKNOWN` for other numbers. */
@@ -41,6 +42,8 @@ export interface GatewayClientErrorInit {
   readonly batchStep?: number | undefined;
   /** The call's trailing metadata, when a status ended it. */
   readonly metadata?: Metadata | undefined;
+  /** A consistency token the error carries (the `x-consistency-token` trailer). @default '' */
+  readonly consistencyToken?: string;
   /** What caused it (the grpc-js error, an AbortSignal's reason ...). */
   readonly cause?: unknown;
 }
@@ -84,6 +87,11 @@ export class GatewayClientError extends Error {
   readonly batchStep: number | undefined;
   /** Trailing metadata of the call, when a status ended it. */
   readonly metadata: Metadata | undefined;
+  /**
+   * The consistency token an error carries ('' when none): on ALREADY_EXISTS
+   * `TRANSACTION_ALREADY_COMMITTED`, the commit of the transaction that holds the key.
+   */
+  readonly consistencyToken: string;
 
   constructor(code: number, details: string, init: GatewayClientErrorInit = {}) {
     const codeName = statusCodeName(code);
@@ -98,6 +106,7 @@ export class GatewayClientError extends Error {
     this.commitAttempted = init.commitAttempted ?? false;
     this.batchStep = init.batchStep;
     this.metadata = init.metadata;
+    this.consistencyToken = init.consistencyToken ?? '';
   }
 
   /**
@@ -116,6 +125,7 @@ export class GatewayClientError extends Error {
         reason: trailer(md, TRAILER.reason),
         mysqlErrno: Number.isInteger(errno) && errno > 0 ? errno : undefined,
         sqlState: trailer(md, TRAILER.sqlState) || undefined,
+        consistencyToken: trailer(md, TRAILER.consistencyToken),
         metadata: md,
         cause: err,
       });
@@ -146,6 +156,7 @@ export class GatewayClientError extends Error {
       commitAttempted: true,
       batchStep: this.batchStep,
       metadata: this.metadata,
+      consistencyToken: this.consistencyToken,
       cause: this,
     });
   }

@@ -11,7 +11,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { type BatchResult, type BatchStep, decodeBatchResponse, encodeBatchSteps } from './batch.js';
-import { abortedBySignal, GatewayClientError, StatusCode } from './errors.js';
+import { abortedBySignal, GatewayClientError, invalidArgument, StatusCode } from './errors.js';
 import { decodeExecute, type ExecuteResult, type QueryResponseIn } from './messages.js';
 import {
   type BatchOptions,
@@ -26,6 +26,7 @@ import {
   type GatewayClientOptions,
   type QueryOptions,
   queryRequestFields,
+  type RetryOption,
   type TransactionOptions,
   requestTagField,
 } from './options.js';
@@ -37,7 +38,14 @@ import {
   RowFeed,
   type RowObject,
 } from './query-result.js';
-import { withRetry } from './retry.js';
+import {
+  isAlreadyCommitted,
+  isRetryableKeyedTransaction,
+  operationKey,
+  retryOptionsOf,
+  retryWithKey,
+} from './idempotent-retry.js';
+import { isRetryable, realEnvironment, retryLoop } from './retry.js';
 import { type GatewayStub, gatewayStubClass, type StubCallOptions } from './stub.js';
 import { runTransactionAttempt, type Transaction, type TransactionResult } from './transaction.js';
 import { TransactionStream } from './transaction-stream.js';
@@ -164,8 +172,23 @@ export class GatewayClient {
     return collect(this.#query(sql, params, opts));
   }
 
-  /** Runs one statement that returns no rows (the Execute RPC: autocommit, on the primary). */
+  /**
+   * Runs one statement that returns no rows (the Execute RPC: autocommit, on the primary). With
+   * `retry`, retried safely under one idempotency key (see {@link ExecuteOptions.retry}).
+   */
   execute(sql: string, params?: readonly SqlParam[], opts: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const { retry, ...call } = opts;
+    if (retry === undefined || retry === false) return this.#execute(sql, params, call);
+    return this.#withKey(retry, call, (idempotencyKey) =>
+      this.#execute(sql, params, { ...call, idempotencyKey }),
+    );
+  }
+
+  #execute(
+    sql: string,
+    params: readonly SqlParam[] | undefined,
+    opts: ExecuteOptions,
+  ): Promise<ExecuteResult> {
     return this.#unary(
       opts,
       () => {
@@ -185,6 +208,19 @@ export class GatewayClient {
   }
 
   /**
+   * Runs `fn(key)` under {@link retryWithKey}: `call.idempotencyKey` or a new UUID, the same on
+   * every attempt. Rejects INVALID_ARGUMENT for malformed retry options.
+   */
+  async #withKey<T>(
+    retry: RetryOption,
+    call: CallOptions & { readonly idempotencyKey?: string },
+    fn: (key: string) => Promise<T>,
+  ): Promise<T> {
+    const retryOpts = retryOptionsOf(retry, call.signal) ?? { attempts: 1 };
+    return retryWithKey(operationKey(call.idempotencyKey), retryOpts, fn);
+  }
+
+  /**
    * Runs many statements in one call (the Batch RPC), in order, on one connection of the
    * gateway; with `transaction`, all in one transaction that commits when every failed step is
    * handled. Step failures are answered in the result (`kind: 'error'`); call
@@ -199,6 +235,21 @@ export class GatewayClient {
     opts: BatchOptions & { rowMode: 'object' },
   ): Promise<BatchResult<RowObject>>;
   batch(steps: readonly BatchStep[], opts: BatchOptions = {}): Promise<BatchResult<Row | RowObject>> {
+    const { retry, ...call } = opts;
+    if (retry === undefined || retry === false) return this.#batch(steps, call);
+    const tx = call.transaction;
+    if (tx === undefined || (tx !== true && tx.readOnly === true)) {
+      return Promise.reject(
+        invalidArgument(
+          'INVALID_OPTION',
+          'batch retry needs a read-write transaction: its idempotency key is recorded in the transaction that commits the batch',
+        ),
+      );
+    }
+    return this.#withKey(retry, call, (idempotencyKey) => this.#batch(steps, { ...call, idempotencyKey }));
+  }
+
+  #batch(steps: readonly BatchStep[], opts: BatchOptions): Promise<BatchResult<Row | RowObject>> {
     return this.#unary(
       opts,
       () => ({
@@ -232,24 +283,41 @@ export class GatewayClient {
       });
     const begin = beginFields(opts, this.#options.cluster);
     const signal = opts.signal;
-    const attempt = () => {
-      if (signal?.aborted) return Promise.reject(abortedBySignal(signal));
+    const retry = retryOptionsOf(opts.retry, signal);
+    // A retried read-write transaction carries one key for all its attempts.
+    const keyed = retry !== undefined && begin.read_only !== true;
+    if (keyed) begin.idempotency_key = operationKey(begin.idempotency_key);
+    // The value of the last attempt whose callback returned: the one that committed, when a
+    // later begin is refused as TRANSACTION_ALREADY_COMMITTED.
+    let last: { value: T } | undefined;
+    const attempt = async (n: number): Promise<TransactionResult<T>> => {
+      if (signal?.aborted) throw abortedBySignal(signal);
       this.#checkOpen();
-      return runTransactionAttempt(
-        {
-          begin,
-          signal,
-          open: () =>
-            new TransactionStream(
-              this.#stub.Transaction({ deadline: this.#deadline(opts.deadlineMs) }),
-              signal,
-            ),
-        },
-        fn,
-      );
+      try {
+        return await runTransactionAttempt(
+          {
+            begin,
+            signal,
+            open: () =>
+              new TransactionStream(
+                this.#stub.Transaction({ deadline: this.#deadline(opts.deadlineMs) }),
+                signal,
+              ),
+          },
+          async (tx) => {
+            const value = await fn(tx);
+            last = { value };
+            return value;
+          },
+        );
+      } catch (err) {
+        if (keyed && n > 1 && last && isAlreadyCommitted(err))
+          return { value: last.value, consistencyToken: err.consistencyToken, replayed: true };
+        throw err;
+      }
     };
-    if (opts.retry === undefined) return attempt();
-    return withRetry(attempt, { signal, ...opts.retry });
+    if (retry === undefined) return attempt(1);
+    return retryLoop(attempt, retry, realEnvironment, keyed ? isRetryableKeyedTransaction : isRetryable);
   }
 
   /**

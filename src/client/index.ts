@@ -38,12 +38,14 @@ export type {
   IsolationLevel,
   QueryOptions,
   ReadPreference,
+  RetryOption,
   RetryOptions,
   RowMode,
   TransactionOptions,
   TransactionQueryOptions,
 } from './options.js';
 export type { QueryAllResult, QueryResult, ResultState, Row, RowObject } from './query-result.js';
+export { isAlreadyCommitted, isRetryableWithKey } from './idempotent-retry.js';
 export { backoffDelayMs, isRetryable, withRetry } from './retry.js';
 export type { Transaction, TransactionResult } from './transaction.js';
 export {

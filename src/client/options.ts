@@ -81,6 +81,14 @@ export interface ExecuteOptions extends CallOptions {
    * ASCII characters. @default none
    */
   readonly idempotencyKey?: string;
+  /**
+   * Retries the statement safely: with one idempotency key for all attempts (`idempotencyKey`,
+   * or a new UUID), after UNAVAILABLE (`COMMIT_OUTCOME_UNKNOWN` included) and DEADLINE_EXCEEDED,
+   * each attempt with a fresh deadline, with backoff and jitter; never after any other code.
+   * A retry of a write that did commit answers its outcome with `replayed: true`.
+   * `true` = the default {@link RetryOptions}. @default no retries
+   */
+  readonly retry?: RetryOption;
 }
 
 /** Options of a query inside a transaction. */
@@ -114,10 +122,21 @@ export interface TransactionOptions {
   /** `begin.request_tag`: see {@link CallOptions.requestTag}. @default none */
   readonly requestTag?: string;
   /**
-   * Runs the transaction through {@link withRetry}: an attempt that fails ABORTED (a deadlock)
-   * before its commit was sent runs again, callback included. @default no retries
+   * `begin.idempotency_key`: the transaction commits at most once per key; a begin whose key
+   * already committed fails ALREADY_EXISTS `TRANSACTION_ALREADY_COMMITTED` (its
+   * `consistencyToken` is the commit's). Read-write only. A new UUID per logical operation,
+   * reused on every retry. @default none (a new UUID with `retry`)
    */
-  readonly retry?: RetryOptions;
+  readonly idempotencyKey?: string;
+  /**
+   * Runs the transaction again, callback included, after ABORTED before its commit was sent (a
+   * deadlock). A read-write transaction also gets an idempotency key (`idempotencyKey`, or a new
+   * UUID) shared by its attempts, and is then also retried after UNAVAILABLE (a lost commit
+   * included) and DEADLINE_EXCEEDED: when an earlier attempt turns out to have committed, the
+   * result is that attempt's value and token, with `replayed: true`. `true` = the default
+   * {@link RetryOptions}. @default no retries
+   */
+  readonly retry?: RetryOption;
 }
 
 /** The transaction of a batch (`BatchRequest.transaction`). */
@@ -150,7 +169,15 @@ export interface BatchOptions extends CallOptions {
    * `transaction`. A new UUID per logical operation, reused on every retry. @default none
    */
   readonly idempotencyKey?: string;
+  /**
+   * Retries the batch safely with one idempotency key, as {@link ExecuteOptions.retry}; needs a
+   * read-write `transaction`. @default no retries
+   */
+  readonly retry?: RetryOption;
 }
+
+/** `retry` as the calls take it: `true` for the default {@link RetryOptions}, `false` for none. */
+export type RetryOption = boolean | RetryOptions;
 
 /** Options of {@link withRetry}. */
 export interface RetryOptions {
@@ -160,6 +187,11 @@ export interface RetryOptions {
   readonly baseDelayMs?: number;
   /** Largest backoff cap, ms. @default 1000 */
   readonly maxDelayMs?: number;
+  /**
+   * No retry starts later than this long after the first attempt started, ms (each attempt
+   * still has its own deadline). @default no bound besides `attempts`
+   */
+  readonly maxElapsedMs?: number;
   /** Stops retrying (the pending backoff ends at once, the last error is thrown). */
   readonly signal?: AbortSignal;
   /** Called before each retry with the error, the attempt that failed (1-based) and the delay. */
@@ -185,7 +217,7 @@ const CLIENT_KEYS = [
   'token',
 ];
 const CALL_KEYS = ['deadlineMs', 'signal', 'cluster', 'requestTag'];
-const EXECUTE_KEYS = [...CALL_KEYS, 'idempotencyKey'];
+const EXECUTE_KEYS = [...CALL_KEYS, 'idempotencyKey', 'retry'];
 const QUERY_KEYS = [
   ...CALL_KEYS,
   'readPreference',
@@ -198,6 +230,7 @@ const TX_QUERY_KEYS = ['maxRowsPerBatch', 'rowMode'];
 const BATCH_KEYS = [
   ...CALL_KEYS,
   'idempotencyKey',
+  'retry',
   'transaction',
   'readPreference',
   'maxStalenessMs',
@@ -214,6 +247,7 @@ const TX_KEYS = [
   'signal',
   'retry',
   'requestTag',
+  'idempotencyKey',
 ];
 const ISOLATION_LEVELS: readonly string[] = [
   'READ_UNCOMMITTED',
@@ -358,6 +392,7 @@ export function beginFields(
   read_only?: boolean;
   idle_timeout_ms?: number;
   request_tag?: string;
+  idempotency_key?: string;
 } {
   checkKeys(opts, TX_KEYS, 'transaction');
   durationOption(opts.deadlineMs, 'deadlineMs');
@@ -375,6 +410,8 @@ export function beginFields(
   }
   const idle = uint32Option(opts.idleTimeoutMs, 'idleTimeoutMs');
   if (idle !== undefined) out.idle_timeout_ms = idle;
+  const key = stringOption(opts.idempotencyKey, 'idempotencyKey');
+  if (key) out.idempotency_key = key;
   return out;
 }
 

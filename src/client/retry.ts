@@ -14,11 +14,15 @@ export interface RetryEnvironment {
   readonly random: () => number;
   /** Resolves after `ms` (or rejects when `signal` aborts). */
   readonly sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+  /** Milliseconds since some fixed point (the `maxElapsedMs` bound). @default Date.now */
+  readonly now?: () => number;
 }
 
-const RETRY_KEYS = ['attempts', 'baseDelayMs', 'maxDelayMs', 'signal', 'onRetry'];
+const RETRY_KEYS = ['attempts', 'baseDelayMs', 'maxDelayMs', 'maxElapsedMs', 'signal', 'onRetry'];
 
-const realEnvironment: RetryEnvironment = {
+/** The real clock and random source. */
+export const realEnvironment: RetryEnvironment = {
+  now: Date.now,
   random: Math.random,
   sleep: (ms, signal) => sleep(ms, undefined, signal === undefined ? undefined : { signal }),
 };
@@ -58,19 +62,26 @@ export function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOpt
   return retryLoop(fn, opts, realEnvironment);
 }
 
-/** {@link withRetry} with its clock and random source injected. */
+/**
+ * {@link withRetry} with its clock and random source injected; `retryable` decides which errors
+ * run `fn` again (default {@link isRetryable}).
+ */
 export async function retryLoop<T>(
   fn: (attempt: number) => Promise<T>,
   opts: RetryOptions,
   env: RetryEnvironment,
+  retryable: (err: unknown) => err is GatewayClientError = isRetryable,
 ): Promise<T> {
-  const { attempts, baseDelayMs, maxDelayMs } = compileRetryOptions(opts);
+  const { attempts, baseDelayMs, maxDelayMs, maxElapsedMs } = compileRetryOptions(opts);
+  const now = env.now ?? Date.now;
+  const started = now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
-      if (!isRetryable(err) || attempt >= attempts || opts.signal?.aborted) throw err;
+      if (!retryable(err) || attempt >= attempts || opts.signal?.aborted) throw err;
       const delayMs = backoffDelayMs(attempt, baseDelayMs, maxDelayMs, env.random);
+      if (maxElapsedMs !== undefined && now() - started + delayMs >= maxElapsedMs) throw err;
       opts.onRetry?.(err, attempt, delayMs);
       try {
         await env.sleep(delayMs, opts.signal);
@@ -86,6 +97,7 @@ export function compileRetryOptions(opts: RetryOptions): {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  maxElapsedMs: number | undefined;
 } {
   checkKeys(opts, RETRY_KEYS, 'retry');
   const attempts = opts.attempts ?? 3;
@@ -94,7 +106,10 @@ export function compileRetryOptions(opts: RetryOptions): {
   const bad = (message: string) => invalidArgument('INVALID_OPTION', message);
   if (!Number.isInteger(attempts) || attempts < 1) throw bad('attempts must be an integer of at least 1');
   if (!(baseDelayMs >= 0) || !(maxDelayMs >= 0)) throw bad('baseDelayMs and maxDelayMs must be >= 0');
+  const maxElapsedMs = opts.maxElapsedMs;
+  if (maxElapsedMs !== undefined && !(typeof maxElapsedMs === 'number' && maxElapsedMs > 0))
+    throw bad('maxElapsedMs must be a number > 0');
   if (opts.onRetry !== undefined && typeof opts.onRetry !== 'function')
     throw bad('onRetry must be a function');
-  return { attempts, baseDelayMs, maxDelayMs: Math.max(maxDelayMs, 0) };
+  return { attempts, baseDelayMs, maxDelayMs: Math.max(maxDelayMs, 0), maxElapsedMs };
 }

@@ -23,6 +23,11 @@ export interface TransactionResult<T> {
   readonly value: T;
   /** The commit's `consistency_token`: pass it to a later query to read this transaction's writes. */
   readonly consistencyToken: string;
+  /**
+   * True when a retried keyed transaction found that an earlier attempt had committed (its
+   * commit answer was lost): `value` and `consistencyToken` are that attempt's.
+   */
+  readonly replayed: boolean;
 }
 
 /**
@@ -265,7 +270,7 @@ export async function runTransactionAttempt<T>(
       throw GatewayClientError.from(err).afterCommit();
     }
     await stream.closed;
-    return { value, consistencyToken: committed.committed?.consistency_token ?? '' };
+    return { value, consistencyToken: committed.committed?.consistency_token ?? '', replayed: false };
   } finally {
     stream.dispose();
   }

@@ -7,6 +7,7 @@
 import { errors, GatewayError } from '../errors.js';
 import type { ReadPreference } from '../routing/cluster.js';
 import type { BatchCondition } from '../session/batch-conditions.js';
+import { checkIdempotencyKey } from '../session/idempotency.js';
 import type {
   BatchCommand,
   BeginCommand,
@@ -52,6 +53,7 @@ export interface BeginRequestMessage {
   isolation_level?: string | number;
   read_only?: boolean;
   idle_timeout_ms?: number;
+  idempotency_key?: string;
   request_tag?: string;
 }
 
@@ -175,14 +177,29 @@ export function executeCommandOf(req: ExecuteRequestMessage): ExecuteCommand {
   };
 }
 
-/** Decodes a BeginRequest; throws INVALID_ARGUMENT on an unknown isolation level. */
+/**
+ * Decodes a BeginRequest; throws INVALID_ARGUMENT on an unknown isolation level, a malformed
+ * idempotency key, or a key on a read-only transaction (it would have no write to record).
+ */
 export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand {
+  const readOnly = m?.read_only === true;
+  const idempotencyKey = m?.idempotency_key ?? '';
+  if (idempotencyKey !== '') {
+    checkIdempotencyKey(idempotencyKey);
+    if (readOnly) {
+      throw errors.invalidArgument(
+        'IDEMPOTENCY_KEY_READ_ONLY',
+        'begin.idempotency_key cannot be set with begin.read_only: a key records the commit of a read-write transaction',
+      );
+    }
+  }
   return {
     cluster: m?.cluster ?? '',
     isolationLevel: isolationLevelOf(m?.isolation_level),
-    readOnly: m?.read_only === true,
+    readOnly,
     idleTimeoutMs: m?.idle_timeout_ms ?? 0,
     requestTag: requestTagOf(m?.request_tag),
+    ...(idempotencyKey === '' ? {} : { idempotencyKey }),
   };
 }
 
@@ -239,6 +256,12 @@ export function batchCommandOf(req: BatchRequestMessage): BatchCommand {
   let transaction: BatchCommand['transaction'];
   if (req.transaction !== undefined) {
     const begin = beginCommandOf(req.transaction);
+    if (begin.idempotencyKey) {
+      throw errors.invalidArgument(
+        'BAD_IDEMPOTENCY_KEY',
+        "transaction.idempotency_key is not used by Batch: set the batch request's own idempotency_key",
+      );
+    }
     if (begin.cluster !== '' && begin.cluster !== cluster) {
       throw errors.invalidArgument(
         'BATCH_CLUSTER_MISMATCH',

@@ -1,7 +1,7 @@
 /**
  * The one place where {@link GatewayError}s become gRPC statuses. Structured details travel in
  * trailing metadata that any language's gRPC client can read:
- * `mysql-errno`, `mysql-sqlstate` and `gateway-reason`.
+ * `mysql-errno`, `mysql-sqlstate` and `gateway-reason`, and `x-consistency-token` on errors that carry one.
  */
 import { Metadata, type StatusObject } from '@grpc/grpc-js';
 import { GatewayError } from '../errors.js';
@@ -11,6 +11,7 @@ export const TRAILER = {
   errno: 'mysql-errno',
   sqlState: 'mysql-sqlstate',
   reason: 'gateway-reason',
+  consistencyToken: 'x-consistency-token',
 } as const;
 
 /** A status for grpc-js: `callback(err)` for unary calls, `call.emit('error', err)` for streams. */
@@ -23,5 +24,6 @@ export function toStatus(err: unknown): WireStatus {
   metadata.set(TRAILER.reason, e.reason);
   if (e.mysqlErrno !== undefined) metadata.set(TRAILER.errno, String(e.mysqlErrno));
   if (e.sqlState !== undefined) metadata.set(TRAILER.sqlState, e.sqlState);
+  if (e.consistencyToken) metadata.set(TRAILER.consistencyToken, e.consistencyToken);
   return { code: e.code, details: e.message, metadata };
 }

@@ -13,7 +13,7 @@
  */
 import type { Backend, StatementContext } from '../backend/backend.js';
 import type { DbConnection } from '../backend/connection.js';
-import { Code, errors, GatewayError } from '../errors.js';
+import { errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import { ConditionTracker, validateConditions } from './batch-conditions.js';
@@ -21,10 +21,9 @@ import type { BatchCommand, BatchOutcome, BatchStepOutcome, Caller } from './com
 import { acquireForRead, readRequest } from './single-statement.js';
 import type { CheckedStatement } from './statement.js';
 import {
-  consistencyTokenOf,
+  commitOn,
   endLease,
   isConnectionFailure,
-  type OkHeader,
   rollbackOn,
   type StatementRunner,
   startTransaction,
@@ -127,7 +126,9 @@ export async function runBatch(
     }
     if (tx) {
       if (results.tracker.commitDecision() === 'commit') {
-        token = await commit(backend, conn, ctx);
+        const done = await commitOn(backend, conn, ctx, "the batch's commit");
+        if (done.lost) throw done.unknown;
+        token = done.token;
         committed = true;
       } else {
         await rollbackOn(backend, conn, ctx.trace);
@@ -140,23 +141,6 @@ export async function runBatch(
     throw err;
   } finally {
     endLease(lease, dirty);
-  }
-}
-
-/** COMMIT; a connection lost during it leaves the outcome unknown (never re-sent). */
-async function commit(backend: Backend, conn: DbConnection, ctx: StatementContext): Promise<string> {
-  try {
-    const outcome = await backend.run(conn, { sql: 'COMMIT', params: [] }, undefined, ctx);
-    return consistencyTokenOf(outcome.header as OkHeader | undefined);
-  } catch (err) {
-    const e = GatewayError.from(err);
-    if (!conn.broken) throw e;
-    throw new GatewayError(
-      Code.UNAVAILABLE,
-      'COMMIT_OUTCOME_UNKNOWN',
-      `connection lost during the batch's commit: the outcome is unknown (${e.message})`,
-      { cause: e, mayHaveExecuted: true },
-    );
   }
 }
 

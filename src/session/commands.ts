@@ -83,6 +83,11 @@ export interface BeginCommand extends Tagged {
   readonly readOnly: boolean;
   /** Roll back after this long without a request, ms; 0 = the configured default. */
   readonly idleTimeoutMs: number;
+  /**
+   * Commits the transaction at most once per key (idempotency-transaction.ts): a begin whose key
+   * already committed is refused. Read-write only. Undefined or '' = none.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /**

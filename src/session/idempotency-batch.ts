@@ -16,10 +16,9 @@ import { resolveCommit, type StoreLookup } from './idempotency-execute.js';
 import { parseBatchOutcome, serializeBatchOutcome } from './idempotency-outcome.js';
 import { ER_DUP_ENTRY, type IdempotencyRecord, type IdempotencyStore } from './idempotency-store.js';
 import {
-  consistencyTokenOf,
+  commitOn,
   endLease,
   isConnectionFailure,
-  type OkHeader,
   rollbackOn,
   type StatementRunner,
   startTransaction,
@@ -134,22 +133,18 @@ export async function runKeyedBatch(
       backend: backend.name,
     };
     await store.complete(conn, principal, key, NO_TOTALS, serializeBatchOutcome(outcome), ctx);
-    let token: string;
-    try {
-      const ok = await backend.run(conn, { sql: 'COMMIT', params: [] }, undefined, ctx);
-      token = consistencyTokenOf(ok.header as OkHeader | undefined);
-    } catch (err) {
-      inTransaction = false;
-      const e = GatewayError.from(err);
-      if (!isConnectionFailure(e) && !conn.broken) throw e;
-      cluster.reportConnectionError(backend, e);
+    // Whatever COMMIT answers, the transaction is over: nothing is left to roll back.
+    inTransaction = false;
+    const done = await commitOn(backend, conn, ctx, "the batch's commit");
+    if (done.lost) {
+      cluster.reportConnectionError(backend, done.cause);
       endLease(lease, true);
       lease = undefined;
-      return await resolveCommit(store, principal, key, fp, e, ctx, (c, rec) =>
+      return await resolveCommit(store, principal, key, fp, done.cause, ctx, (c, rec) =>
         replay(store, c, rec, false, ctx),
       );
     }
-    inTransaction = false;
+    const token = done.token;
     if (token) await store.setToken(conn, principal, key, token, ctx).catch(() => {});
     return { ...outcome, consistencyToken: token, replayed: false };
   } catch (err) {

@@ -16,10 +16,9 @@ import type { Caller, ExecuteCommand, ExecuteTotals } from './commands.js';
 import { checkIdempotencyKey, checkKeyable, requestFingerprint } from './idempotency.js';
 import { ER_DUP_ENTRY, type IdempotencyRecord, type IdempotencyStore } from './idempotency-store.js';
 import {
-  consistencyTokenOf,
+  commitOn,
   endLease,
   isConnectionFailure,
-  type OkHeader,
   rollbackOn,
   type StatementRunner,
   startTransaction,
@@ -119,20 +118,16 @@ export async function runKeyedExecute(
       }
       const totals = await runner.write(backend, conn, stmt, ctx);
       await store.complete(conn, principal, key, totals, '', ctx);
-      let token: string;
-      try {
-        const outcome = await backend.run(conn, { sql: 'COMMIT', params: [] }, undefined, ctx);
-        token = consistencyTokenOf(outcome.header as OkHeader | undefined);
-      } catch (err) {
-        inTransaction = false;
-        const e = GatewayError.from(err);
-        if (!isConnectionFailure(e) && !conn.broken) throw e;
-        cluster.reportConnectionError(backend, e);
+      // Whatever COMMIT answers, the transaction is over: nothing is left to roll back.
+      inTransaction = false;
+      const done = await commitOn(backend, conn, ctx);
+      if (done.lost) {
+        cluster.reportConnectionError(backend, done.cause);
         endLease(lease, true);
         lease = undefined;
-        return await resolveLostCommit(store, backend, principal, key, fp, e, ctx);
+        return await resolveLostCommit(store, backend, principal, key, fp, done.cause, ctx);
       }
-      inTransaction = false;
+      const token = done.token;
       if (token) {
         // Best effort: a replay without it answers the primary's position, which covers the write.
         await store.setToken(conn, principal, key, token, ctx).catch(() => {});

@@ -111,6 +111,7 @@ export class SessionService {
       caller,
       events,
       observer: this.registry,
+      idempotency: this.stores,
     });
     this.registry.add(session);
     return session;

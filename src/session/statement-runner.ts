@@ -6,7 +6,7 @@
  */
 import type { Backend, StatementContext } from '../backend/backend.js';
 import type { DbConnection } from '../backend/connection.js';
-import { Code, type GatewayError } from '../errors.js';
+import { Code, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { StatementInfo } from '../sql/classify.js';
 import type { CallTrace } from '../telemetry/call-trace.js';
@@ -128,6 +128,46 @@ export async function rollbackOn(
     await backend.run(conn, ROLLBACK, undefined, { signal: NEVER_ABORTED, trace });
   } catch (err) {
     conn.poison(err);
+  }
+}
+
+/** What {@link commitOn} saw: committed (with the COMMIT's consistency token), or the connection lost during it. */
+export type CommitOutcome =
+  | { readonly lost: false; readonly token: string }
+  | {
+      readonly lost: true;
+      /** The connection failure, for the health monitor and a resolution's cause. */
+      readonly cause: GatewayError;
+      /** UNAVAILABLE `COMMIT_OUTCOME_UNKNOWN` (`mayHaveExecuted`): the answer when nothing resolves it. */
+      readonly unknown: GatewayError;
+    };
+
+/**
+ * Sends COMMIT on `conn` (never re-sent). An error that leaves the connection usable (the server
+ * refused the COMMIT) is thrown as is; a connection lost during it, broken or failing with a
+ * connection error, is returned as `lost`: whether MySQL committed is then unknown, and a keyed
+ * caller resolves it on a fresh connection (idempotency-execute.ts `resolveCommit`). `what` names
+ * the commit in the unknown outcome's message ("commit", "the batch's commit").
+ */
+export async function commitOn(
+  backend: Backend,
+  conn: DbConnection,
+  ctx: StatementContext,
+  what = 'commit',
+): Promise<CommitOutcome> {
+  try {
+    const outcome = await backend.run(conn, { sql: 'COMMIT', params: [] }, undefined, ctx);
+    return { lost: false, token: consistencyTokenOf(outcome.header as OkHeader | undefined) };
+  } catch (err) {
+    const e = GatewayError.from(err);
+    if (!conn.broken && !isConnectionFailure(e)) throw e;
+    const unknown = new GatewayError(
+      Code.UNAVAILABLE,
+      'COMMIT_OUTCOME_UNKNOWN',
+      `connection lost during ${what}: the outcome is unknown (${e.message})`,
+      { cause: e, mayHaveExecuted: true },
+    );
+    return { lost: true, cause: e, unknown };
   }
 }
 

@@ -16,6 +16,8 @@ import { type Clock, systemClock } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { Access } from './access.js';
+import type { StoreLookup } from './idempotency-execute.js';
+import { TransactionKey } from './idempotency-transaction.js';
 import type {
   BeginCommand,
   Caller,
@@ -24,9 +26,9 @@ import type {
   TransactionEvents,
 } from './commands.js';
 import {
-  consistencyTokenOf,
+  type CommitOutcome,
+  commitOn,
   endLease,
-  type OkHeader,
   rollbackOn,
   type StatementRunner,
   startTransaction,
@@ -90,6 +92,8 @@ export interface TransactionSessionOptions {
   readonly observer?: TransactionObserver;
   /** Runs the idle and lifetime timers; unit tests pass a fake one. @default systemClock */
   readonly clock?: Clock;
+  /** The idempotency key store of each cluster (none: a keyed begin fails FAILED_PRECONDITION). */
+  readonly idempotency?: StoreLookup;
 }
 
 /** One Transaction stream. */
@@ -120,6 +124,9 @@ export class TransactionSession {
   private readonly observer: TransactionObserver | undefined;
   private readonly openedAt = Date.now();
   private requestTag = '';
+  private readonly stores: StoreLookup;
+  /** The begin's idempotency key, once claimed (idempotency-transaction.ts). */
+  private key: TransactionKey | undefined;
 
   constructor(opts: TransactionSessionOptions) {
     this.clusters = opts.clusters;
@@ -129,6 +136,7 @@ export class TransactionSession {
     this.output = opts.events;
     this.observer = opts.observer;
     this.clock = opts.clock ?? systemClock;
+    this.stores = opts.idempotency ?? (() => undefined);
     const callCtx = opts.caller.ctx;
     const settings = opts.settings;
     this.ctx = {
@@ -309,6 +317,7 @@ export class TransactionSession {
       this.idleTimeoutMs = Math.min(begin.idleTimeoutMs, this.settings.maxIdleTimeoutMs);
     }
     let lease: Lease<DbConnection>;
+    let key: TransactionKey | undefined;
     try {
       const cluster = this.clusters.get(begin.cluster);
       this.access.useCluster(cluster.name);
@@ -317,6 +326,16 @@ export class TransactionSession {
       const route = readOnly ? cluster.routeRead({ readOnly: true }) : cluster.routeWrite();
       this.ctx.trace?.routed(route);
       this.backend = route.backend;
+      if (begin.idempotencyKey) {
+        key = await TransactionKey.prepare(
+          this.stores,
+          cluster,
+          this.access.principal,
+          begin.idempotencyKey,
+          begin,
+          this.ctx,
+        );
+      }
       lease = await this.backend.acquire(this.ctx);
     } catch (err) {
       return this.finish(GatewayError.from(err));
@@ -331,6 +350,9 @@ export class TransactionSession {
     const conn = lease.resource;
     try {
       await startTransaction(this.backend, conn, begin.isolationLevel, begin.readOnly, this.ctx);
+      // Waits here while a concurrent transaction holds the key; refused when it committed.
+      await key?.claim(this.backend, conn, begin, this.ctx);
+      this.key = key;
     } catch (err) {
       return this.finish(GatewayError.from(err));
     }
@@ -413,27 +435,28 @@ export class TransactionSession {
     this.transition('finishing');
     const backend = this.backend as Backend;
     const conn = (this.lease as Lease<DbConnection>).resource;
-    let token = '';
+    const key = this.key;
+    let done: CommitOutcome;
     try {
-      const outcome = await backend.run(conn, { sql: 'COMMIT', params: [] }, undefined, this.ctx);
-      token = consistencyTokenOf(outcome.header as OkHeader | undefined);
+      await key?.beforeCommit(conn, this.ctx);
+      done = await commitOn(backend, conn, this.ctx);
     } catch (err) {
       const e = GatewayError.from(err);
-      if (conn.broken) {
-        return this.finish(
-          new GatewayError(
-            Code.UNAVAILABLE,
-            'COMMIT_OUTCOME_UNKNOWN',
-            `connection lost during commit: the outcome is unknown (${e.message})`,
-            {
-              cause: e,
-              mayHaveExecuted: true,
-            },
-          ),
-        );
-      }
       this.inBandError(id, withRollback(e));
       return this.finish(e);
+    }
+    let token: string;
+    if (!done.lost) {
+      token = done.token;
+      await key?.committed(conn, token, this.ctx);
+    } else if (!key) {
+      return this.finish(done.unknown);
+    } else {
+      try {
+        token = await key.resolveLostCommit(backend, done.cause, this.ctx);
+      } catch (err) {
+        return this.finish(GatewayError.from(err));
+      }
     }
     this.output.committed(id, token);
     if (this.release('committed')) this.output.end();
