@@ -51,6 +51,7 @@ export interface BeginRequestMessage {
   read_only?: boolean;
   idle_timeout_ms?: number;
   request_tag?: string;
+  replay?: boolean;
 }
 
 /** One TransactionRequest as proto-loader decodes it (`oneofs: true`). */
@@ -181,6 +182,7 @@ export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand
     readOnly: m?.read_only === true,
     idleTimeoutMs: m?.idle_timeout_ms ?? 0,
     requestTag: requestTagOf(m?.request_tag),
+    replay: m?.replay === true,
   };
 }
 

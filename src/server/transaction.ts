@@ -8,7 +8,7 @@ import type { TransactionEvents } from '../session/commands.js';
 import { tagged } from './call-scaffold.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { type TransactionRequestMessage, transactionCommandOf } from './request-decode.js';
-import { encodeExecuted, encodeQueryStats, encodeStatementError } from './response-encode.js';
+import { encodeExecuted, encodeQueryStats, encodeReplayed, encodeStatementError } from './response-encode.js';
 
 /** Builds the Transaction handler. */
 export function transactionHandler(deps: HandlerDeps) {
@@ -20,7 +20,15 @@ export function transactionHandler(deps: HandlerDeps) {
       (env) =>
         new Promise<void>((resolve, reject) => {
           let ended = false;
-          const send = (resp: object): boolean => (ended ? true : call.write(resp));
+          // A replay's report rides on the next response, whatever it is.
+          let replayed: object | undefined;
+          const send = (resp: object): boolean => {
+            if (ended) return true;
+            if (replayed === undefined) return call.write(resp);
+            const out = { ...resp, replayed };
+            replayed = undefined;
+            return call.write(out);
+          };
           const events: TransactionEvents = {
             begun: (id, backend, connectionId) =>
               send({ request_id: id, begun: { backend, connection_id: String(connectionId) } }),
@@ -34,6 +42,9 @@ export function transactionHandler(deps: HandlerDeps) {
             committed: (id, token) => send({ request_id: id, committed: { consistency_token: token } }),
             rolledBack: (id) => send({ request_id: id, rolled_back: {} }),
             failed: (id, err) => send({ request_id: id, error: encodeStatementError(err) }),
+            replayed: (info) => {
+              replayed = encodeReplayed(info);
+            },
             end: (err?: GatewayError) => {
               if (ended) return;
               ended = true;

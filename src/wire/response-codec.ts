@@ -155,6 +155,8 @@ export class MetadataCache {
 function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer): Serializer {
   const scratch = new Scratch();
   const encode = (m: Record<string, unknown>): Buffer => {
+    // A response carrying a transaction replay's report (rare) takes the generic path.
+    if (m.replayed != null) throw UNHANDLED;
     let requestId: string | undefined;
     if (layout === TRANSACTION_LAYOUT) {
       const id = m.request_id;
