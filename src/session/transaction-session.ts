@@ -31,7 +31,12 @@ import {
   type StatementRunner,
   startTransaction,
 } from './statement-runner.js';
-import { DEFAULT_REPLAY_SETTINGS, type ReplaySettings, TransactionReplayer } from './transaction-replay.js';
+import {
+  DEFAULT_REPLAY_SETTINGS,
+  isDeadlock,
+  type ReplaySettings,
+  TransactionReplayer,
+} from './transaction-replay.js';
 
 /** Transaction state; see the module comment for the transitions. */
 export type TransactionState = 'awaitingBegin' | 'beginning' | 'open' | 'finishing' | 'ended';
@@ -416,7 +421,7 @@ export class TransactionSession {
       const e = GatewayError.from(err);
       if (this.replayer?.shouldReplay(e, this.ctx.signal.aborted, sent)) {
         // Lost before COMMIT: replay elsewhere, then run this statement again there.
-        if (await this.replayAfterLoss(started)) return this.statement(id, kind, input);
+        if (await this.replayAfterLoss(started, e)) return this.statement(id, kind, input);
         return;
       }
       if (conn.broken) {
@@ -454,7 +459,7 @@ export class TransactionSession {
     const lost = this.lease?.resource.broken ? GatewayError.from(this.lease.resource.brokenCause) : undefined;
     if (lost && this.replayer?.shouldReplay(lost, this.ctx.signal.aborted, false)) {
       // The connection died while idle and COMMIT was not sent: replay, then commit there.
-      if (!(await this.replayAfterLoss(process.hrtime.bigint()))) return;
+      if (!(await this.replayAfterLoss(process.hrtime.bigint(), lost))) return;
     }
     this.transition('finishing');
     const backend = this.backend as Backend;
@@ -497,11 +502,12 @@ export class TransactionSession {
    * Replaces the lost (or deadlocked) pinned connection by a new one on which the recorded
    * statements were re-run with equal results; false when the replay failed and the stream ended.
    */
-  private async replayAfterLoss(startedAt: bigint): Promise<boolean> {
+  private async replayAfterLoss(startedAt: bigint, cause: GatewayError): Promise<boolean> {
     const replayer = this.replayer as TransactionReplayer;
     const lost = this.lease as Lease<DbConnection>;
     const previous = lost.resource.threadId;
     // The lost connection is destroyed (a deadlocked one, still alive, goes back to the pool).
+    if (!isDeadlock(cause)) lost.resource.poison(cause);
     this.lease = undefined;
     endLease(lost, this.dirty);
     try {
