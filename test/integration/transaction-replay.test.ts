@@ -10,17 +10,24 @@ import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './he
 import { allHealthy, defaultCluster } from './helpers/cluster.js';
 import { thawNode, freezeNode } from './helpers/freeze.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
+import { type InMemoryTelemetry, inMemoryTelemetry, waitForSpan } from './helpers/telemetry.js';
 
 let gw: TestGateway;
+let tel: InMemoryTelemetry;
 const T = 'replay_rows';
 const MAX_STATEMENTS = 6;
 
 test.before(async () => {
-  gw = await startGateway({
-    // Long enough to wait for a restarted primary to be healthy again.
-    transactions: { replayTimeoutMs: 60_000, replayMaxStatements: MAX_STATEMENTS },
-    clusters: { default: sandboxClusterConfig({ replicas: false }) },
-  });
+  tel = inMemoryTelemetry();
+  gw = await startGateway(
+    {
+      // Long enough to wait for a restarted primary to be healthy again.
+      transactions: { replayTimeoutMs: 60_000, replayMaxStatements: MAX_STATEMENTS },
+      telemetry: { enabled: true, samplingRatio: 1 },
+      clusters: { default: sandboxClusterConfig({ replicas: false }) },
+    },
+    tel.options,
+  );
   await allHealthy(gw);
   await execute(gw.client, { sql: `DROP TABLE IF EXISTS ${T}` });
   await execute(gw.client, {
@@ -50,6 +57,24 @@ async function rowsTagged(tag: string): Promise<string[]> {
   return out.rows.map((r) => (r[0] as { int64_value: string }).int64_value);
 }
 
+/** The replay counter's value for `outcome`. */
+async function replays(outcome: string): Promise<number> {
+  const points = await tel.metrics.points('mysqlgateway.transaction.replays');
+  const point = points.find((p) => p.attributes.outcome === outcome && p.attributes.cluster === 'default');
+  return Number(point?.value ?? 0);
+}
+
+/** The `mysqlgateway.transaction.replay` event of the Transaction span that ends next. */
+async function replayEvent(): Promise<Record<string, unknown> | undefined> {
+  const span = await waitForSpan(
+    tel.spans,
+    (s) => s.events.some((e) => e.name === 'mysqlgateway.transaction.replay'),
+    'a Transaction span with a replay event',
+  );
+  tel.spans.reset();
+  return span.events.find((e) => e.name === 'mysqlgateway.transaction.replay')?.attributes;
+}
+
 /** Inserts row `n` with `tag` in the transaction. */
 function insert(tx: TxStream, tag: string, n: number): Promise<AnyMessage> {
   return tx.execute(`INSERT INTO ${T} (tag, n) VALUES (?, ?)`, [v.str(tag), v.i64(n)]);
@@ -73,6 +98,8 @@ test.serial(
   'KILL CONNECTION of the pinned connection: the next statement replays, commits once',
   async (t) => {
     const tag = 'kill';
+    const replayedBefore = await replays('replayed');
+    tel.spans.reset();
     const tx = new TxStream(gw.client);
     t.teardown(() => tx.call.end());
     const begun = await tx.begin({ replay: true });
@@ -92,6 +119,11 @@ test.serial(
     t.falsy(committed.replayed, 'reported once');
     t.is(await tx.status, null);
     t.deepEqual(await rowsTagged(tag), ['1', '2', '3']);
+    t.is(await replays('replayed'), replayedBefore + 1);
+    t.like(await replayEvent(), {
+      'mysqlgateway.replay.outcome': 'replayed',
+      'mysqlgateway.replay.statements': 3,
+    });
     await gw.assertNoLeaks();
   },
 );
@@ -128,6 +160,8 @@ test.serial(
   'a transaction that read NOW(6) mismatches on replay: ABORTED REPLAY_MISMATCH, nothing committed',
   async (t) => {
     const tag = 'mismatch';
+    const mismatchesBefore = await replays('mismatch');
+    tel.spans.reset();
     const tx = new TxStream(gw.client);
     t.teardown(() => tx.call.end());
     const begun = await tx.begin({ replay: true });
@@ -141,6 +175,8 @@ test.serial(
     t.is(e.reason, 'REPLAY_MISMATCH');
     t.regex(e.details, /statement 2 of 2/);
     t.deepEqual(await rowsTagged(tag), []);
+    t.is(await replays('mismatch'), mismatchesBefore + 1);
+    t.like(await replayEvent(), { 'mysqlgateway.replay.outcome': 'mismatch' });
     await gw.assertNoLeaks();
   },
 );
