@@ -114,6 +114,13 @@ export interface TransactionOptions {
   /** `begin.request_tag`: see {@link CallOptions.requestTag}. @default none */
   readonly requestTag?: string;
   /**
+   * `begin.replay`: when the gateway loses the transaction's connection before COMMIT was sent,
+   * it re-runs the statements on a new one and goes on if every result is the same
+   * (`Transaction.replays` reports it); a different result fails ABORTED `REPLAY_MISMATCH`.
+   * See docs/transaction-replay.md. @default the cluster's `transactions.replay`
+   */
+  readonly replay?: boolean;
+  /**
    * Runs the transaction through {@link withRetry}: an attempt that fails ABORTED (a deadlock)
    * before its commit was sent runs again, callback included. @default no retries
    */
@@ -214,6 +221,7 @@ const TX_KEYS = [
   'signal',
   'retry',
   'requestTag',
+  'replay',
 ];
 const ISOLATION_LEVELS: readonly string[] = [
   'READ_UNCOMMITTED',
@@ -358,6 +366,7 @@ export function beginFields(
   read_only?: boolean;
   idle_timeout_ms?: number;
   request_tag?: string;
+  replay?: boolean;
 } {
   checkKeys(opts, TX_KEYS, 'transaction');
   durationOption(opts.deadlineMs, 'deadlineMs');
@@ -375,6 +384,10 @@ export function beginFields(
   }
   const idle = uint32Option(opts.idleTimeoutMs, 'idleTimeoutMs');
   if (idle !== undefined) out.idle_timeout_ms = idle;
+  if (opts.replay !== undefined) {
+    if (typeof opts.replay !== 'boolean') throw invalidOption('replay must be a boolean');
+    if (opts.replay) out.replay = true;
+  }
   return out;
 }
 

@@ -4,7 +4,12 @@
  * can be in flight (pipelined); the gateway answers them in order.
  */
 import { GatewayClientError, StatusCode } from './errors.js';
-import { decodeExecute, type ExecuteResult, type TransactionResponseIn } from './messages.js';
+import {
+  decodeExecute,
+  type ExecuteResult,
+  type TransactionReplay,
+  type TransactionResponseIn,
+} from './messages.js';
 import { type TransactionQueryOptions, transactionQueryFields } from './options.js';
 import {
   collect,
@@ -23,6 +28,8 @@ export interface TransactionResult<T> {
   readonly value: T;
   /** The commit's `consistency_token`: pass it to a later query to read this transaction's writes. */
   readonly consistencyToken: string;
+  /** Replays of this attempt on a new connection (`replay` option), in order; empty when none. */
+  readonly replays: readonly TransactionReplay[];
 }
 
 /**
@@ -74,6 +81,11 @@ export class Transaction {
   readonly backend: string;
   /** MySQL connection id of the pinned connection (decimal text). */
   readonly connectionId: string;
+
+  /** Replays so far on a new connection (`replay` option), in order; empty when none. */
+  get replays(): readonly TransactionReplay[] {
+    return this.#stream.replays;
+  }
 
   /** @internal Created by {@link GatewayClient.transaction}. */
   constructor(stream: TransactionStream, begun: { backend?: string; connection_id?: string }) {
@@ -252,7 +264,11 @@ export async function runTransactionAttempt<T>(
       throw GatewayClientError.from(err).afterCommit();
     }
     await stream.closed;
-    return { value, consistencyToken: committed.committed?.consistency_token ?? '' };
+    return {
+      value,
+      consistencyToken: committed.committed?.consistency_token ?? '',
+      replays: [...stream.replays],
+    };
   } finally {
     stream.dispose();
   }

@@ -4,6 +4,7 @@
  * statement bound, and a loss during COMMIT, which is never replayed.
  */
 import test from 'ava';
+import { GatewayClient } from '../../src/client/index.js';
 import { Code } from '../../src/errors.js';
 import { killNode, rootQuery, sandbox, startNode, waitFor } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
@@ -236,3 +237,29 @@ test.serial('the connection lost during COMMIT is never replayed: COMMIT_OUTCOME
   t.deepEqual(await rowsTagged(tag), [], 'not replayed: the crash lost the uncommitted row');
   await gw.assertNoLeaks();
 });
+
+test.serial(
+  'the TS client: replay on begin, each replay reported on the handle and on the result',
+  async (t) => {
+    const tag = 'client';
+    const client = await GatewayClient.connect(`127.0.0.1:${gw.port}`, { defaultDeadlineMs: 30_000 });
+    t.teardown(() => client.close());
+    const result = await client.transaction(
+      async (tx) => {
+        await tx.execute(`INSERT INTO ${T} (tag, n) VALUES (?, 1)`, [tag]);
+        t.deepEqual(tx.replays, []);
+        await killConnection(tx.connectionId);
+        await tx.execute(`INSERT INTO ${T} (tag, n) VALUES (?, 2)`, [tag]);
+        t.is(tx.replays.length, 1);
+        t.like(tx.replays[0], { previousConnectionId: tx.connectionId, statements: 1 });
+        t.not(tx.replays[0]?.connectionId, tx.connectionId);
+        return 'done';
+      },
+      { replay: true },
+    );
+    t.is(result.value, 'done');
+    t.is(result.replays.length, 1);
+    t.deepEqual(await rowsTagged(tag), ['1', '2']);
+    await gw.assertNoLeaks();
+  },
+);
