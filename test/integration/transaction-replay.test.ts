@@ -58,6 +58,19 @@ async function rowsTagged(tag: string): Promise<string[]> {
   return out.rows.map((r) => (r[0] as { int64_value: string }).int64_value);
 }
 
+/**
+ * Waits until the gateway itself has seen its pinned connection close (the socket's end), so that
+ * the next request finds it lost before sending anything. Reads the session's lease directly:
+ * nothing public shows a dead connection that is still leased.
+ */
+async function gatewaySawLoss(): Promise<void> {
+  type Open = { lease?: { resource: { broken: boolean } } };
+  const open = (gw.gateway.sessions as unknown as { open: Set<Open> }).open;
+  await waitFor(() => [...open].some((s) => s.lease?.resource.broken === true), {
+    message: 'the gateway saw the connection close',
+  });
+}
+
 /** The replay counter's value for `outcome`. */
 async function replays(outcome: string): Promise<number> {
   const points = await tel.metrics.points('mysqlgateway.transaction.replays');
@@ -260,6 +273,57 @@ test.serial(
     t.is(result.value, 'done');
     t.is(result.replays.length, 1);
     t.deepEqual(await rowsTagged(tag), ['1', '2']);
+    await gw.assertNoLeaks();
+  },
+);
+
+test.serial(
+  'a connection killed while idle before commit: the commit replays, then commits on the new connection',
+  async (t) => {
+    const tag = 'idle';
+    const tx = new TxStream(gw.client);
+    t.teardown(() => tx.call.end());
+    const begun = await tx.begin({ replay: true });
+    await insert(tx, tag, 1);
+    await killConnection(begun.begun.connection_id);
+    // Else COMMIT could be written to the dead socket before the gateway reads its end: that is
+    // a loss during COMMIT, never replayed.
+    await gatewaySawLoss();
+    const committed = await tx.commit();
+    t.truthy(committed.replayed, 'the committed response reports the replay');
+    t.is(committed.replayed.statements, 1);
+    t.not(committed.replayed.connection_id, begun.begun.connection_id);
+    t.is(await tx.status, null);
+    t.deepEqual(await rowsTagged(tag), ['1']);
+    await gw.assertNoLeaks();
+  },
+);
+
+test.serial(
+  'a statement sent while the primary is down waits for it to come back, then replays',
+  async (t) => {
+    const tag = 'down';
+    const { cluster, monitor } = defaultCluster(gw);
+    const tx = new TxStream(gw.client);
+    t.teardown(() => tx.call.end());
+    const begun = await tx.begin({ replay: true });
+    await insert(tx, tag, 1);
+    await killNode(0);
+    const id = tx.send({
+      execute: { sql: `INSERT INTO ${T} (tag, n) VALUES (?, ?)`, params: [v.str(tag), v.i64(2)] },
+    });
+    // The replay keeps trying while the health monitor has the primary down.
+    await monitor.waitFor(cluster.primary.name, 'down', 30_000);
+    await startNode(0);
+    const answer = await tx.next(60_000);
+    t.is(answer.request_id, id);
+    t.is(answer.executed?.affected_rows, '1', JSON.stringify(answer.error ?? {}));
+    t.is(answer.replayed?.previous_connection_id, begun.begun.connection_id);
+    t.true(Number(answer.replayed?.elapsed_us) > 0);
+    await tx.commit();
+    t.is(await tx.status, null);
+    t.deepEqual(await rowsTagged(tag), ['1', '2']);
+    await allHealthy(gw, 60_000);
     await gw.assertNoLeaks();
   },
 );
