@@ -233,3 +233,21 @@ test('RowBatchBuilder: a value the encoder cannot represent fails INTERNAL, and 
   const rows = [{ values: [{ string_value: 'a' }] }, { values: [{ string_value: 'b' }] }];
   t.true(fast.query({ rows: { rows: builder.take() } }).equals(query.responseSerialize({ rows: { rows } })));
 });
+
+test('a transaction replay report rides on metadata and done too: those take the generic path and keep it', (t) => {
+  const replayed = {
+    backend: 'db:3306',
+    connection_id: '42',
+    previous_connection_id: '41',
+    statements: 3,
+    elapsed_us: '1500',
+  };
+  const columns = compileColumns(FIELDS);
+  for (const m of [
+    { request_id: 'q', metadata: { columns }, replayed },
+    { request_id: 'q', done: { row_count: 1, elapsed_us: 2 }, replayed },
+  ]) {
+    same(t, transaction, fast.transaction, m);
+    t.like(transaction.responseDeserialize(fast.transaction(m)), { replayed: { connection_id: '42' } });
+  }
+});
