@@ -64,19 +64,41 @@ export class ResultChecksum {
     this.put('C', JSON.stringify(columns));
   }
 
-  /** One row's values, as sent. */
+  /** One row's values, as sent: one hash update per row (each update crosses into native code). */
   row(values: readonly WireValue[]): void {
-    this.hash.update(`R${values.length}:`);
-    for (const v of values) {
-      if ('bytes_value' in v) {
-        this.hash.update(`b${v.bytes_value.length}:`);
-        this.hash.update(v.bytes_value);
-      } else if ('string_value' in v) this.put('s', v.string_value);
-      else if ('int64_value' in v) this.put('i', v.int64_value);
-      else if ('uint64_value' in v) this.put('u', v.uint64_value);
-      else if ('double_value' in v) this.put('d', String(v.double_value));
-      else this.hash.update('n');
+    // Every value is length-prefixed (text in UTF-16 units, bytes in bytes), so no two rows hash
+    // the same input.
+    let text = `R${values.length}:`;
+    for (const value of values) {
+      const v = value as Partial<Record<string, unknown>>;
+      let kind: string;
+      let s: string;
+      if (v.string_value !== undefined) {
+        kind = 's';
+        s = v.string_value as string;
+      } else if (v.int64_value !== undefined) {
+        kind = 'i';
+        s = v.int64_value as string;
+      } else if (v.uint64_value !== undefined) {
+        kind = 'u';
+        s = v.uint64_value as string;
+      } else if (v.double_value !== undefined) {
+        kind = 'd';
+        s = String(v.double_value);
+      } else if (v.bytes_value !== undefined) {
+        // Bytes go to the hash as they are, after the text so far.
+        const b = v.bytes_value as Uint8Array;
+        this.hash.update(`${text}b${b.byteLength}:`);
+        this.hash.update(b);
+        text = '';
+        continue;
+      } else {
+        text += 'n';
+        continue;
+      }
+      text += `${kind}${s.length}:${s}`;
     }
+    this.hash.update(text);
   }
 
   /** A query's end: its row and warning counts. */
