@@ -377,15 +377,19 @@ function wait(clock: Clock, ms: number, signal: StatementContext['signal']): Pro
 export class TransactionReplayer {
   readonly log: ReplayLog;
 
+  private readonly settings: ReplaySettings;
+
+  /** `settings` left out take {@link DEFAULT_REPLAY_SETTINGS}. */
   constructor(
     private readonly cluster: Cluster,
     private readonly begin: BeginCommand,
     private readonly runner: StatementRunner,
-    private readonly settings: ReplaySettings,
+    settings: Partial<ReplaySettings>,
     private readonly clock: Clock,
     private readonly trace: CallTrace | undefined,
   ) {
-    this.log = new ReplayLog(settings);
+    this.settings = { ...DEFAULT_REPLAY_SETTINGS, ...settings };
+    this.log = new ReplayLog(this.settings);
   }
 
   /** A checksum for the next statement's result; undefined once replay is off. */
@@ -412,14 +416,21 @@ export class TransactionReplayer {
   }
 
   /**
-   * Replays on a new connection ({@link replayTransaction}); reports the outcome to the trace.
-   * `startedAt` is when the loss was noticed (process.hrtime.bigint()).
+   * Ends the lease of the `lost` connection (destroyed; a deadlocked one, still alive, goes back
+   * to the pool, reset when `dirty`) and replays on a new connection ({@link replayTransaction});
+   * reports the outcome to the trace. `startedAt` is when the loss was noticed
+   * (process.hrtime.bigint()).
    */
   async replay(
+    lost: Lease<DbConnection>,
+    cause: GatewayError,
+    dirty: boolean,
     ctx: StatementContext,
-    previousConnectionId: number,
     startedAt: bigint,
   ): Promise<{ readonly replayed: Replayed; readonly info: ReplayInfo }> {
+    const previousConnectionId = lost.resource.threadId;
+    if (!isDeadlock(cause)) lost.resource.poison(cause);
+    endLease(lost, dirty);
     const statements = this.log.statements.length;
     try {
       const replayed = await replayTransaction({

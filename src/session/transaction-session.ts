@@ -31,12 +31,7 @@ import {
   type StatementRunner,
   startTransaction,
 } from './statement-runner.js';
-import {
-  DEFAULT_REPLAY_SETTINGS,
-  isDeadlock,
-  type ReplaySettings,
-  TransactionReplayer,
-} from './transaction-replay.js';
+import { type ReplaySettings, TransactionReplayer } from './transaction-replay.js';
 
 /** Transaction state; see the module comment for the transitions. */
 export type TransactionState = 'awaitingBegin' | 'beginning' | 'open' | 'finishing' | 'ended';
@@ -348,17 +343,15 @@ export class TransactionSession {
     }
     this.transition('open');
     const cluster = this.clusters.get(begin.cluster);
-    if (begin.replay === true || this.replayByDefault(cluster.name)) {
-      const settings = { ...DEFAULT_REPLAY_SETTINGS, ...this.settings };
+    if (begin.replay === true || this.replayByDefault(cluster.name))
       this.replayer = new TransactionReplayer(
         cluster,
         begin,
         this.runner,
-        settings,
+        this.settings,
         this.clock,
         this.ctx.trace,
       );
-    }
     this.lifetimeTimer = this.clock.setTimeout(() => {
       this.internal.abort(
         new GatewayError(
@@ -503,15 +496,17 @@ export class TransactionSession {
    * statements were re-run with equal results; false when the replay failed and the stream ended.
    */
   private async replayAfterLoss(startedAt: bigint, cause: GatewayError): Promise<boolean> {
-    const replayer = this.replayer as TransactionReplayer;
     const lost = this.lease as Lease<DbConnection>;
-    const previous = lost.resource.threadId;
-    // The lost connection is destroyed (a deadlocked one, still alive, goes back to the pool).
-    if (!isDeadlock(cause)) lost.resource.poison(cause);
     this.lease = undefined;
-    endLease(lost, this.dirty);
     try {
-      const { replayed, info } = await replayer.replay(this.ctx, previous, startedAt);
+      const replay = (this.replayer as TransactionReplayer).replay(
+        lost,
+        cause,
+        this.dirty,
+        this.ctx,
+        startedAt,
+      );
+      const { replayed, info } = await replay;
       this.lease = replayed.lease;
       this.backend = replayed.backend;
       this.output.replayed(info);
