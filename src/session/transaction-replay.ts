@@ -267,7 +267,12 @@ export interface ReplayRequest {
   /** The session's signal and trace; the deadline is the call's (undefined = none). */
   readonly ctx: StatementContext;
   readonly clock: Clock;
+  /** Runs on the new connection right after BEGIN, before the statements (e.g. a key row). */
+  readonly afterBegin?: AfterBegin | undefined;
 }
+
+/** Work a transaction did on its connection outside its statements, redone after BEGIN on replay. */
+export type AfterBegin = (backend: Backend, conn: DbConnection, ctx: StatementContext) => Promise<void>;
 
 /** A replay that succeeded: the new lease, already inside the re-run transaction. */
 export interface Replayed {
@@ -311,6 +316,7 @@ export async function replayTransaction(req: ReplayRequest): Promise<Replayed> {
       lease = await route.backend.acquire(rctx);
       const conn = lease.resource;
       await startTransaction(route.backend, conn, begin.isolationLevel, begin.readOnly, rctx);
+      await req.afterBegin?.(route.backend, conn, rctx);
       const entries = log.statements;
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i] as RecordedStatement;
@@ -376,6 +382,11 @@ function wait(clock: Clock, ms: number, signal: StatementContext['signal']): Pro
  */
 export class TransactionReplayer {
   readonly log: ReplayLog;
+  /**
+   * What the session did on its connection right after BEGIN outside the recorded statements
+   * (an idempotency key row, say): redone on the new connection before the statements re-run.
+   */
+  afterBegin: AfterBegin | undefined;
 
   private readonly settings: ReplaySettings;
 
@@ -441,6 +452,7 @@ export class TransactionReplayer {
         settings: this.settings,
         ctx,
         clock: this.clock,
+        afterBegin: this.afterBegin,
       });
       const elapsedUs = (process.hrtime.bigint() - startedAt) / 1000n;
       this.trace?.transactionReplay(this.cluster.name, 'replayed', statements, Number(elapsedUs) / 1000);

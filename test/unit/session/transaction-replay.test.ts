@@ -5,11 +5,19 @@
 import test from 'ava';
 import { Code, GatewayError } from '../../../src/errors.js';
 import type { ExecuteTotals, QueryTotals, ResultColumn } from '../../../src/session/commands.js';
-import { ReplayLog, ResultChecksum } from '../../../src/session/transaction-replay.js';
+import {
+  DEFAULT_REPLAY_SETTINGS,
+  ReplayLog,
+  ResultChecksum,
+  replayTransaction,
+} from '../../../src/session/transaction-replay.js';
 import type { WireValue } from '../../../src/sql/values.js';
 import { ok, rowsResult } from './helpers/fake-backend.js';
 import { networkError, serverError } from './helpers/fake-connection.js';
-import { begin, commit, execute, flush, harness, opened, query } from './helpers/setup.js';
+import { fakeCluster } from './helpers/fake-cluster.js';
+import { begin, commit, execute, flush, harness, newRunner, opened, query } from './helpers/setup.js';
+import { FakeClock } from '../pool/helpers/fake-clock.js';
+import { CallAbort } from '../../../src/abort-signal.js';
 
 const COL = { name: 'a', type: 'COLUMN_TYPE_LONGLONG', type_name: 'BIGINT' } as unknown as ResultColumn;
 const DONE: QueryTotals = { rowCount: 1, warningCount: 0, backend: 'p', backendRole: 'primary', bytes: 8 };
@@ -327,4 +335,34 @@ test('a replay that cannot reach the cluster before its timeout ends REPLAY_FAIL
   t.like((await end).err, { code: Code.UNAVAILABLE, reason: 'REPLAY_FAILED' });
   t.is(h.primary.leases.length, 1);
   t.is(h.primary.leases[0]?.ends.length, 1);
+});
+
+test('afterBegin runs on the new connection between BEGIN and the re-run statements', async (t) => {
+  const { cluster, primary } = fakeCluster();
+  const log = new ReplayLog(DEFAULT_REPLAY_SETTINGS);
+  log.record(
+    'execute',
+    stmt('INSERT INTO t VALUES (1)'),
+    execDigest({ ...EXEC, lastInsertId: '0', affectedRows: 0 }),
+  );
+  const replayed = await replayTransaction({
+    cluster,
+    begin: { cluster: '', isolationLevel: 'READ COMMITTED', readOnly: false, idleTimeoutMs: 0 },
+    log,
+    runner: newRunner(),
+    settings: DEFAULT_REPLAY_SETTINGS,
+    ctx: { signal: new CallAbort() },
+    clock: new FakeClock(),
+    afterBegin: async (backend, conn, ctx) => {
+      await backend.run(conn, { sql: 'INSERT INTO keys VALUES (?)', params: ['k'] }, undefined, ctx);
+    },
+  });
+  t.deepEqual(primary.sqls, [
+    'SET TRANSACTION ISOLATION LEVEL READ COMMITTED',
+    'START TRANSACTION',
+    'INSERT INTO keys VALUES (?)',
+    'INSERT INTO t VALUES (1)',
+  ]);
+  t.is(replayed.statements, 1);
+  replayed.lease.release();
 });
