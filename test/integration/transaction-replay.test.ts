@@ -327,3 +327,25 @@ test.serial(
     await gw.assertNoLeaks();
   },
 );
+
+test.serial(
+  'clusters.<name>.transactions.replay replays a transaction whose begin did not ask',
+  async (t) => {
+    const tag = 'cluster-default';
+    const other = await startGateway({
+      clusters: { default: { ...sandboxClusterConfig({ replicas: false }), transactions: { replay: true } } },
+    });
+    t.teardown(() => other.stop());
+    const tx = new TxStream(other.client);
+    t.teardown(() => tx.call.end());
+    const begun = await tx.begin({});
+    await insert(tx, tag, 1);
+    await killConnection(begun.begun.connection_id);
+    const second = await insert(tx, tag, 2);
+    t.is(second.replayed?.previous_connection_id, begun.begun.connection_id);
+    await tx.commit();
+    t.is(await tx.status, null);
+    t.deepEqual(await rowsTagged(tag), ['1', '2']);
+    await other.assertNoLeaks();
+  },
+);
