@@ -202,6 +202,7 @@ export class Gateway {
       collectRows: () => new RowCollector(),
       batch: config.limits,
       idempotency: (cluster) => stores.get(cluster),
+      replayByDefault: (cluster) => config.clusters[cluster]?.transactions.replay === true,
     });
     const sessions = service.registry;
     // One snapshot for Admin.GetStatus and the admin HTTP status routes, so they cannot disagree.

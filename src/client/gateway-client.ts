@@ -312,7 +312,7 @@ export class GatewayClient {
         );
       } catch (err) {
         if (keyed && n > 1 && last && isAlreadyCommitted(err))
-          return { value: last.value, consistencyToken: err.consistencyToken, replayed: true };
+          return { value: last.value, consistencyToken: err.consistencyToken, replayed: true, replays: [] };
         throw err;
       }
     };

@@ -28,7 +28,7 @@ export {
   TRAILER,
 } from './errors.js';
 export { GatewayClient, type GatewayClientState } from './gateway-client.js';
-export type { Column, ExecuteResult, QueryStats } from './messages.js';
+export type { Column, ExecuteResult, QueryStats, TransactionReplay } from './messages.js';
 export type {
   BatchOptions,
   BatchTransactionOptions,

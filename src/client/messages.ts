@@ -77,6 +77,41 @@ export interface TransactionResponseIn extends QueryResponseIn {
   readonly error?: StatementErrorMessage;
   /** A whole small query result (the Statement set `accept_single_message`). */
   readonly query_result?: QueryResultIn;
+  readonly replayed?: WireReplayedIn;
+}
+
+/** `TransactionReplayed` as received. */
+export interface WireReplayedIn {
+  readonly backend?: string;
+  readonly connection_id?: string;
+  readonly previous_connection_id?: string;
+  readonly statements?: number;
+  readonly elapsed_us?: string;
+}
+
+/** The gateway replayed a transaction on a new connection after losing its own (`BeginRequest.replay`). */
+export interface TransactionReplay {
+  /** Backend the transaction now runs on, `host:port`. */
+  readonly backend: string;
+  /** MySQL connection id of the new connection (decimal text). */
+  readonly connectionId: string;
+  /** MySQL connection id of the lost connection (decimal text). */
+  readonly previousConnectionId: string;
+  /** Statements re-run, with results equal to the first run. */
+  readonly statements: number;
+  /** From noticing the loss to the last statement re-run, µs. */
+  readonly elapsedUs: number;
+}
+
+/** A received `TransactionReplayed` in the client's shape. */
+export function decodeReplayed(r: WireReplayedIn): TransactionReplay {
+  return {
+    backend: r.backend ?? '',
+    connectionId: r.connection_id ?? '',
+    previousConnectionId: r.previous_connection_id ?? '',
+    statements: r.statements ?? 0,
+    elapsedUs: Number(r.elapsed_us ?? 0),
+  };
 }
 
 /** `QueryRequest` as sent. */
@@ -102,7 +137,13 @@ export interface ExecuteRequestOut {
 /** `TransactionRequest` as sent. */
 export interface TransactionRequestOut {
   request_id: string;
-  begin?: { cluster: string; isolation_level?: string; read_only?: boolean; idle_timeout_ms?: number };
+  begin?: {
+    cluster: string;
+    isolation_level?: string;
+    read_only?: boolean;
+    idle_timeout_ms?: number;
+    replay?: boolean;
+  };
   query?: { sql: string; params: WireValue[]; max_rows_per_batch?: number; accept_single_message?: boolean };
   execute?: { sql: string; params: WireValue[] };
   commit?: Record<string, never>;

@@ -122,6 +122,13 @@ export interface TransactionOptions {
   /** `begin.request_tag`: see {@link CallOptions.requestTag}. @default none */
   readonly requestTag?: string;
   /**
+   * `begin.replay`: when the gateway loses the transaction's connection before COMMIT was sent,
+   * it re-runs the statements on a new one and goes on if every result is the same
+   * (`Transaction.replays` reports it); a different result fails ABORTED `REPLAY_MISMATCH`.
+   * See docs/transaction-replay.md. @default the cluster's `transactions.replay`
+   */
+  readonly replay?: boolean;
+  /**
    * `begin.idempotency_key`: the transaction commits at most once per key; a begin whose key
    * already committed fails ALREADY_EXISTS `TRANSACTION_ALREADY_COMMITTED` (its
    * `consistencyToken` is the commit's). Read-write only. A new UUID per logical operation,
@@ -248,6 +255,7 @@ const TX_KEYS = [
   'retry',
   'requestTag',
   'idempotencyKey',
+  'replay',
 ];
 const ISOLATION_LEVELS: readonly string[] = [
   'READ_UNCOMMITTED',
@@ -393,6 +401,7 @@ export function beginFields(
   idle_timeout_ms?: number;
   request_tag?: string;
   idempotency_key?: string;
+  replay?: boolean;
 } {
   checkKeys(opts, TX_KEYS, 'transaction');
   durationOption(opts.deadlineMs, 'deadlineMs');
@@ -412,6 +421,10 @@ export function beginFields(
   if (idle !== undefined) out.idle_timeout_ms = idle;
   const key = stringOption(opts.idempotencyKey, 'idempotencyKey');
   if (key) out.idempotency_key = key;
+  if (opts.replay !== undefined) {
+    if (typeof opts.replay !== 'boolean') throw invalidOption('replay must be a boolean');
+    if (opts.replay) out.replay = true;
+  }
   return out;
 }
 

@@ -9,7 +9,12 @@
  */
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { abortedBySignal, GatewayClientError, StatusCode } from './errors.js';
-import type { TransactionRequestOut, TransactionResponseIn } from './messages.js';
+import {
+  decodeReplayed,
+  type TransactionReplay,
+  type TransactionRequestOut,
+  type TransactionResponseIn,
+} from './messages.js';
 
 /** Receives the responses to one request. */
 export interface ResponseHandler {
@@ -45,12 +50,17 @@ export class TransactionStream {
   private readonly onAbort = () => this.abort();
   /** Resolves once every message has been delivered and the stream is over. */
   readonly closed: Promise<void>;
+  /** Every replay the gateway reported on this stream, in order. */
+  readonly replays: TransactionReplay[] = [];
 
   constructor(call: ClientDuplexStream<TransactionRequestOut, TransactionResponseIn>, signal?: AbortSignal) {
     this.call = call;
     this.signal = signal;
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    call.on('data', (msg: TransactionResponseIn) => this.route(msg));
+    call.on('data', (msg: TransactionResponseIn) => {
+      if (msg.replayed) this.replays.push(decodeReplayed(msg.replayed));
+      this.route(msg);
+    });
     call.on('error', (err: ServiceError) => {
       this.endError ??= GatewayClientError.from(err);
     });

@@ -4,7 +4,12 @@
  * can be in flight (pipelined); the gateway answers them in order.
  */
 import { GatewayClientError, StatusCode } from './errors.js';
-import { decodeExecute, type ExecuteResult, type TransactionResponseIn } from './messages.js';
+import {
+  decodeExecute,
+  type ExecuteResult,
+  type TransactionReplay,
+  type TransactionResponseIn,
+} from './messages.js';
 import { type TransactionQueryOptions, transactionQueryFields } from './options.js';
 import {
   collect,
@@ -28,6 +33,8 @@ export interface TransactionResult<T> {
    * commit answer was lost): `value` and `consistencyToken` are that attempt's.
    */
   readonly replayed: boolean;
+  /** Replays of this attempt on a new connection (`replay` option), in order; empty when none. */
+  readonly replays: readonly TransactionReplay[];
 }
 
 /**
@@ -79,6 +86,11 @@ export class Transaction {
   readonly backend: string;
   /** MySQL connection id of the pinned connection (decimal text). */
   readonly connectionId: string;
+
+  /** Replays so far on a new connection (`replay` option), in order; empty when none. */
+  get replays(): readonly TransactionReplay[] {
+    return this.#stream.replays;
+  }
 
   /** @internal Created by {@link GatewayClient.transaction}. */
   constructor(stream: TransactionStream, begun: { backend?: string; connection_id?: string }) {
@@ -270,7 +282,12 @@ export async function runTransactionAttempt<T>(
       throw GatewayClientError.from(err).afterCommit();
     }
     await stream.closed;
-    return { value, consistencyToken: committed.committed?.consistency_token ?? '', replayed: false };
+    return {
+      value,
+      consistencyToken: committed.committed?.consistency_token ?? '',
+      replayed: false,
+      replays: [...stream.replays],
+    };
   } finally {
     stream.dispose();
   }

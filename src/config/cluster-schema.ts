@@ -144,6 +144,12 @@ export interface IdempotencySettings {
   readonly sweepIntervalMs: number;
 }
 
+/** Transactions on a cluster. */
+export interface ClusterTransactionSettings {
+  /** Replay transactions that do not ask (`BeginRequest.replay` false) on a lost connection. @default false */
+  readonly replay: boolean;
+}
+
 /** A cluster as written in the configuration. */
 export interface ClusterSettings {
   /** The read-write backend. Required. */
@@ -162,6 +168,8 @@ export interface ClusterSettings {
   readonly reconnect: ReconnectSettings;
   /** Idempotency keys (Execute `idempotency_key`). */
   readonly idempotency: IdempotencySettings;
+  /** Transactions' per-cluster defaults. */
+  readonly transactions: ClusterTransactionSettings;
 }
 
 /** A loaded cluster. */
@@ -396,6 +404,15 @@ export const clusterSchema: SchemaFor<ClusterSettings, 'primary'> = {
       doc: 'Interval of the task that deletes expired idempotency keys (500 rows per statement), in milliseconds.',
       default: 60_000,
       format: ms(1),
+    },
+  },
+  transactions: {
+    replay: {
+      doc:
+        'Replays every read-write transaction on this cluster whose connection is lost before COMMIT, ' +
+        'as if its begin set replay (docs/transaction-replay.md); a begin with replay set replays whatever this says.',
+      default: false,
+      format: boolean,
     },
   },
 };

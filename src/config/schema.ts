@@ -123,6 +123,14 @@ export interface TransactionsConfig {
   readonly maxIdleTimeoutMs: number;
   /** A transaction open this long is rolled back whatever it does, ms. @default 600000 */
   readonly maxLifetimeMs: number;
+  /** Longest a transaction replay may take (reconnect, BEGIN, re-run), ms. @default 10000 */
+  readonly replayTimeoutMs: number;
+  /** Past this many recorded statements a transaction is no longer replayable. @default 1000 */
+  readonly replayMaxStatements: number;
+  /** Past this many recorded bytes (SQL + parameters) a transaction is no longer replayable. @default 4194304 */
+  readonly replayMaxBytes: number;
+  /** Replay a transaction that MySQL rolled back on a deadlock (1213) too. @default false */
+  readonly replayOnDeadlock: boolean;
 }
 
 /** OpenTelemetry tracing and metrics. */
@@ -393,6 +401,38 @@ export const gatewaySchema: SchemaFor<GatewaySettings> = {
       env: 'GATEWAY_TRANSACTIONS_MAX_LIFETIME_MS',
       default: 600_000,
       format: ms(),
+    },
+    replayTimeoutMs: {
+      doc:
+        'Longest a transaction replay may take, in milliseconds: waiting for the primary, BEGIN and ' +
+        're-running the recorded statements (also bounded by the call deadline). See docs/transaction-replay.md.',
+      env: 'GATEWAY_TRANSACTIONS_REPLAY_TIMEOUT_MS',
+      default: 10_000,
+      format: ms(),
+    },
+    replayMaxStatements: {
+      doc:
+        'A replayable transaction records at most this many statements; past it, replay is off for ' +
+        'the rest of that transaction and a lost connection ends it as without replay.',
+      env: 'GATEWAY_TRANSACTIONS_REPLAY_MAX_STATEMENTS',
+      default: 1000,
+      format: integer(1, 1_000_000),
+    },
+    replayMaxBytes: {
+      doc:
+        'A replayable transaction records at most this many bytes of SQL text and parameters; past ' +
+        'it, replay is off for the rest of that transaction (results are never kept, only checksums).',
+      env: 'GATEWAY_TRANSACTIONS_REPLAY_MAX_BYTES',
+      default: 4 * MIB,
+      format: size(),
+    },
+    replayOnDeadlock: {
+      doc:
+        'Replays a replayable transaction that MySQL rolled back on a deadlock (errno 1213) instead of ' +
+        'ending it ABORTED DEADLOCK.',
+      env: 'GATEWAY_TRANSACTIONS_REPLAY_ON_DEADLOCK',
+      default: false,
+      format: boolean,
     },
   },
   telemetry: {

@@ -55,6 +55,7 @@ export interface BeginRequestMessage {
   idle_timeout_ms?: number;
   idempotency_key?: string;
   request_tag?: string;
+  replay?: boolean;
 }
 
 /** One TransactionRequest as proto-loader decodes it (`oneofs: true`). */
@@ -200,6 +201,7 @@ export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand
     idleTimeoutMs: m?.idle_timeout_ms ?? 0,
     requestTag: requestTagOf(m?.request_tag),
     ...(idempotencyKey === '' ? {} : { idempotencyKey }),
+    replay: m?.replay === true,
   };
 }
 

@@ -4,7 +4,7 @@
  * stats is src/wire/response-codec.ts.
  */
 import type { GatewayError } from '../errors.js';
-import type { ExecuteTotals, QueryTotals } from '../session/commands.js';
+import type { ExecuteTotals, QueryTotals, ReplayInfo } from '../session/commands.js';
 
 /** An `ExecuteResponse`. */
 export function encodeExecuted(t: ExecuteTotals, elapsedUs: bigint) {
@@ -40,5 +40,16 @@ export function encodeStatementError(e: GatewayError) {
     message: e.message,
     reason: e.reason,
     transaction_rolled_back: e.transactionRolledBack,
+  };
+}
+
+/** A `TransactionReplayed` wire object. */
+export function encodeReplayed(info: ReplayInfo): object {
+  return {
+    backend: info.backend,
+    connection_id: String(info.connectionId),
+    previous_connection_id: String(info.previousConnectionId),
+    statements: info.statements,
+    elapsed_us: String(info.elapsedUs),
   };
 }

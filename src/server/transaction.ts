@@ -9,7 +9,7 @@ import { tagged } from './call-scaffold.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { StatementAnswers } from './query-answer.js';
 import { type TransactionRequestMessage, transactionCommandOf } from './request-decode.js';
-import { encodeExecuted, encodeQueryStats, encodeStatementError } from './response-encode.js';
+import { encodeExecuted, encodeQueryStats, encodeReplayed, encodeStatementError } from './response-encode.js';
 
 /** Builds the Transaction handler. */
 export function transactionHandler(deps: HandlerDeps) {
@@ -21,7 +21,15 @@ export function transactionHandler(deps: HandlerDeps) {
       (env) =>
         new Promise<void>((resolve, reject) => {
           let ended = false;
-          const send = (resp: object): boolean => (ended ? true : call.write(resp));
+          // A replay's report rides on the next response, whatever it is.
+          let replayed: object | undefined;
+          const send = (resp: object): boolean => {
+            if (ended) return true;
+            if (replayed === undefined) return call.write(resp);
+            const out = { ...resp, replayed };
+            replayed = undefined;
+            return call.write(out);
+          };
           const answers = new StatementAnswers(send);
           const events: TransactionEvents = {
             begun: (id, backend, connectionId) =>
@@ -37,6 +45,9 @@ export function transactionHandler(deps: HandlerDeps) {
             failed: (id, err) => {
               answers.forget(id);
               send({ request_id: id, error: encodeStatementError(err) });
+            },
+            replayed: (info) => {
+              replayed = encodeReplayed(info);
             },
             end: (err?: GatewayError) => {
               if (ended) return;

@@ -88,6 +88,11 @@ export interface BeginCommand extends Tagged {
    * already committed is refused. Read-write only. Undefined or '' = none.
    */
   readonly idempotencyKey?: string;
+  /**
+   * Replay on a new connection when the pinned one is lost before COMMIT
+   * (docs/transaction-replay.md). Undefined or false = the cluster default (`transactions.replay`).
+   */
+  readonly replay?: boolean;
 }
 
 /**
@@ -155,6 +160,20 @@ export interface RowBatchEncoder<Batch = unknown> {
   discard(): void;
 }
 
+/** What a transaction replay reports to the client (`TransactionResponse.replayed`). */
+export interface ReplayInfo {
+  /** Backend the transaction now runs on. */
+  readonly backend: string;
+  /** MySQL thread id of the new connection. */
+  readonly connectionId: number;
+  /** MySQL thread id of the lost connection. */
+  readonly previousConnectionId: number;
+  /** Statements re-run. */
+  readonly statements: number;
+  /** From noticing the loss to the last statement re-run, µs. */
+  readonly elapsedUs: bigint;
+}
+
 /**
  * What a Transaction stream reports, in order, per request `id`. The server encodes each event
  * as one response message.
@@ -176,6 +195,11 @@ export interface TransactionEvents<Batch = unknown> {
   committed(id: string, consistencyToken: string): void;
   /** Rolled back at the caller's request. */
   rolledBack(id: string): void;
+  /**
+   * The transaction was replayed on a new connection after losing its own; the next event's
+   * response carries `info`.
+   */
+  replayed(info: ReplayInfo): void;
   /** The request failed; the transaction stays open unless `err.transactionRolledBack`. */
   failed(id: string, err: GatewayError): void;
   /** The stream ends: OK without `err`, else with its status. Called exactly once. */

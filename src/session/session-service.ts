@@ -45,6 +45,8 @@ export interface SessionServiceOptions {
   readonly batch: BatchCallLimits;
   /** The idempotency key store of each cluster (none: keyed calls fail FAILED_PRECONDITION). */
   readonly idempotency?: StoreLookup;
+  /** Whether a cluster replays transactions by default (`clusters.<name>.transactions.replay`). @default none does */
+  readonly replayByDefault?: (cluster: string) => boolean;
 }
 
 /** Query, Execute and Transaction sessions over the gateway's clusters. */
@@ -56,6 +58,7 @@ export class SessionService {
   private readonly transactions: TransactionSettings;
   private readonly batchLimits: BatchCallLimits;
   private readonly stores: StoreLookup;
+  private readonly replayByDefault: ((cluster: string) => boolean) | undefined;
 
   constructor(opts: SessionServiceOptions) {
     this.clusters = opts.clusters;
@@ -63,6 +66,7 @@ export class SessionService {
     this.transactions = opts.transactions;
     this.batchLimits = opts.batch;
     this.stores = opts.idempotency ?? (() => undefined);
+    this.replayByDefault = opts.replayByDefault;
   }
 
   /**
@@ -112,6 +116,7 @@ export class SessionService {
       events,
       observer: this.registry,
       idempotency: this.stores,
+      ...(this.replayByDefault ? { replayByDefault: this.replayByDefault } : {}),
     });
     this.registry.add(session);
     return session;

@@ -9,6 +9,7 @@ import type { DbConnection } from '../backend/connection.js';
 import { Code, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { StatementInfo } from '../sql/classify.js';
+import type { WireValue } from '../sql/values.js';
 import type { CallTrace } from '../telemetry/call-trace.js';
 import type {
   ExecuteTotals,
@@ -171,6 +172,27 @@ export async function commitOn(
   }
 }
 
+/** `inner`, showing each row's values to `tap` before encoding them. */
+function tappedRowBatch(
+  inner: RowBatchEncoder,
+  tap: (values: readonly WireValue[]) => void,
+): RowBatchEncoder {
+  return {
+    add: (values) => {
+      tap(values);
+      return inner.add(values);
+    },
+    get count() {
+      return inner.count;
+    },
+    get byteLength() {
+      return inner.byteLength;
+    },
+    take: () => inner.take(),
+    discard: () => inner.discard(),
+  };
+}
+
 /** Checks and runs statements; one per gateway, shared by every session. */
 export class StatementRunner {
   constructor(
@@ -192,6 +214,8 @@ export class StatementRunner {
   /**
    * Runs a result-producing statement on `conn`, streaming its rows into `sink` in batches of
    * at most `maxRowsPerBatch` rows (0 = default) with flow control down to the MySQL socket.
+   * `tap`, when given, sees each row's values as they are encoded (a replayable transaction
+   * checksums them).
    */
   async streamRows(
     backend: Backend,
@@ -200,11 +224,12 @@ export class StatementRunner {
     sink: ResultSink,
     maxRowsPerBatch: number,
     ctx: StatementContext,
+    tap?: (values: readonly WireValue[]) => void,
   ): Promise<QueryTotals> {
     const batcher = new ResultBatcher(
       conn,
       sink,
-      this.newRowBatch(),
+      tap ? tappedRowBatch(this.newRowBatch(), tap) : this.newRowBatch(),
       batchLimits(this.limits, maxRowsPerBatch),
       (err) => backend.abortStatement(conn, err),
     );

@@ -33,6 +33,7 @@ import {
   type StatementRunner,
   startTransaction,
 } from './statement-runner.js';
+import { type ReplaySettings, TransactionReplayer } from './transaction-replay.js';
 
 /** Transaction state; see the module comment for the transitions. */
 export type TransactionState = 'awaitingBegin' | 'beginning' | 'open' | 'finishing' | 'ended';
@@ -45,8 +46,8 @@ const TRANSITIONS: Record<TransactionState, readonly TransactionState[]> = {
   ended: [],
 };
 
-/** Timeouts (config `transactions`). */
-export interface TransactionSettings {
+/** Timeouts and replay bounds (config `transactions`); replay bounds left out take their defaults. */
+export interface TransactionSettings extends Partial<ReplaySettings> {
   /** Default idle timeout, ms. */
   readonly idleTimeoutMs: number;
   /** Largest idle timeout a client may ask for, ms. */
@@ -94,6 +95,8 @@ export interface TransactionSessionOptions {
   readonly clock?: Clock;
   /** The idempotency key store of each cluster (none: a keyed begin fails FAILED_PRECONDITION). */
   readonly idempotency?: StoreLookup;
+  /** Whether a cluster replays transactions whose begin did not ask (`clusters.<name>.transactions.replay`). @default none does */
+  readonly replayByDefault?: (cluster: string) => boolean;
 }
 
 /** One Transaction stream. */
@@ -127,8 +130,12 @@ export class TransactionSession {
   private readonly stores: StoreLookup;
   /** The begin's idempotency key, once claimed (idempotency-transaction.ts). */
   private key: TransactionKey | undefined;
+  /** Set while the transaction is replayable (docs/transaction-replay.md). */
+  private replayer: TransactionReplayer | undefined;
+  private readonly replayByDefault: (cluster: string) => boolean;
 
   constructor(opts: TransactionSessionOptions) {
+    this.replayByDefault = opts.replayByDefault ?? (() => false);
     this.clusters = opts.clusters;
     this.runner = opts.runner;
     this.settings = opts.settings;
@@ -357,6 +364,22 @@ export class TransactionSession {
       return this.finish(GatewayError.from(err));
     }
     this.transition('open');
+    const cluster = this.clusters.get(begin.cluster);
+    if (begin.replay === true || this.replayByDefault(cluster.name))
+      this.replayer = new TransactionReplayer(
+        cluster,
+        begin,
+        this.runner,
+        this.settings,
+        this.clock,
+        this.ctx.trace,
+      );
+    // A keyed transaction's key row is not a recorded statement: a replay claims it again on the
+    // new connection, right after BEGIN (the lost transaction's row went with it).
+    if (this.replayer && key) {
+      const claimed = key;
+      this.replayer.afterBegin = (b, c, ctx) => claimed.claim(b, c, begin, ctx);
+    }
     this.lifetimeTimer = this.clock.setTimeout(() => {
       this.internal.abort(
         new GatewayError(
@@ -383,9 +406,14 @@ export class TransactionSession {
     }
     if (stmt.info.sessionState) this.dirty = true;
     const started = process.hrtime.bigint();
+    // A replayable transaction checksums what the client sees (transaction-replay.ts).
+    const sum = this.replayer?.checksum();
+    let sent = false;
     try {
       if (kind === 'execute') {
         const totals = await this.runner.write(backend, conn, stmt, this.ctx);
+        sum?.executed(totals);
+        this.replayer?.record(kind, input, sum);
         this.output.executed(id, totals, (process.hrtime.bigint() - started) / 1000n);
         return;
       }
@@ -395,16 +423,28 @@ export class TransactionSession {
         conn,
         stmt,
         {
-          columns: (columns) => out.columns(id, columns),
+          columns: (columns) => {
+            sent = true;
+            sum?.columns(columns);
+            out.columns(id, columns);
+          },
           rows: (rows) => out.rows(id, rows),
           onceDrain: (cb) => out.onceDrain(cb),
         },
         input.maxRowsPerBatch,
         this.ctx,
+        sum && ((values) => sum.row(values)),
       );
+      sum?.done(totals);
+      this.replayer?.record(kind, input, sum);
       out.done(id, totals, (process.hrtime.bigint() - started) / 1000n);
     } catch (err) {
       const e = GatewayError.from(err);
+      if (this.replayer?.shouldReplay(e, this.ctx.signal.aborted, sent)) {
+        // Lost before COMMIT: replay elsewhere, then run this statement again there.
+        if (await this.replayAfterLoss(started, e)) return this.statement(id, kind, input);
+        return;
+      }
       if (conn.broken) {
         // The pinned connection is gone or was killed: the server has rolled back.
         this.inBandError(id, withRollback(e));
@@ -421,6 +461,11 @@ export class TransactionSession {
               ),
         );
       }
+      if (!e.transactionRolledBack) {
+        // A server error is part of the result: the replay must meet it again.
+        sum?.error(e);
+        this.replayer?.record(kind, input, sum);
+      }
       this.inBandError(id, e);
       if (e.transactionRolledBack) {
         return this.finish(
@@ -432,6 +477,11 @@ export class TransactionSession {
 
   private async commit(id: string): Promise<void> {
     if (this.stateValue !== 'open') return this.inBandError(id, this.notOpen());
+    const lost = this.lease?.resource.broken ? GatewayError.from(this.lease.resource.brokenCause) : undefined;
+    if (lost && this.replayer?.shouldReplay(lost, this.ctx.signal.aborted, false)) {
+      // The connection died while idle and COMMIT was not sent: replay, then commit there.
+      if (!(await this.replayAfterLoss(process.hrtime.bigint(), lost))) return;
+    }
     this.transition('finishing');
     const backend = this.backend as Backend;
     const conn = (this.lease as Lease<DbConnection>).resource;
@@ -468,6 +518,33 @@ export class TransactionSession {
     await this.rollbackConnection();
     this.output.rolledBack(id);
     if (this.release('rolledBack')) this.output.end();
+  }
+
+  /**
+   * Replaces the lost (or deadlocked) pinned connection by a new one on which the recorded
+   * statements were re-run with equal results; false when the replay failed and the stream ended.
+   */
+  private async replayAfterLoss(startedAt: bigint, cause: GatewayError): Promise<boolean> {
+    const lost = this.lease as Lease<DbConnection>;
+    this.lease = undefined;
+    try {
+      const replay = (this.replayer as TransactionReplayer).replay(
+        lost,
+        cause,
+        this.dirty,
+        this.ctx,
+        startedAt,
+      );
+      const { replayed, info } = await replay;
+      this.lease = replayed.lease;
+      this.backend = replayed.backend;
+      this.output.replayed(info);
+      return true;
+    } catch (err) {
+      // Nothing is open any more: finish only ends the stream.
+      await this.finish(GatewayError.from(err));
+      return false;
+    }
   }
 
   private notOpen(): GatewayError {

@@ -41,6 +41,9 @@ export interface RouteDecision {
 /** How a transaction ended (`TransactionObserver` outcomes). */
 export type TransactionOutcome = 'committed' | 'rolledBack' | 'aborted';
 
+/** How a transaction replay ended (docs/transaction-replay.md). */
+export type TransactionReplayOutcome = 'replayed' | 'mismatch' | 'failed';
+
 /** One statement's span and duration metric: ended exactly once, by `end` or `fail`. */
 export interface StatementTrace {
   /** The SQL to send: `sql` as is, or with a sqlcommenter comment (`telemetry.sqlCommenter`). */
@@ -73,6 +76,15 @@ export interface CallTrace {
   batch(size: number): void;
   /** A Transaction stream ended with `outcome`. */
   transactionEnded(outcome: TransactionOutcome): void;
+  /** A replay of the transaction on `cluster` ended with `outcome`, after re-running `statements` in `elapsedMs`. */
+  transactionReplay(
+    cluster: string,
+    outcome: TransactionReplayOutcome,
+    statements: number,
+    elapsedMs: number,
+  ): void;
+  /** Replay was turned off for this transaction (`why`: the bound it passed). */
+  transactionReplayOff(cluster: string, why: string): void;
   /** Ends the call's span and records its duration; `err` undefined means OK. Idempotent. */
   end(err?: unknown): void;
   /** `trace_id` / `span_id` for log lines about this call; empty when not traced. */
@@ -114,6 +126,8 @@ export const NOOP_CALL_TRACE: CallTrace = Object.freeze({
   streamed: () => {},
   batch: () => {},
   transactionEnded: () => {},
+  transactionReplay: () => {},
+  transactionReplayOff: () => {},
   end: () => {},
   logFields: () => EMPTY,
 });

@@ -20,6 +20,7 @@ import type {
   StatementTrace,
   TracedStatement,
   TransactionOutcome,
+  TransactionReplayOutcome,
 } from './call-trace.js';
 import type { Logger } from './logger.js';
 import type { DigestGroup, QueryDigests } from './query-digests.js';
@@ -120,6 +121,19 @@ class DigestCallTrace implements CallTrace {
 
   transactionEnded(outcome: TransactionOutcome): void {
     this.inner.transactionEnded(outcome);
+  }
+
+  transactionReplay(
+    cluster: string,
+    outcome: TransactionReplayOutcome,
+    statements: number,
+    elapsedMs: number,
+  ): void {
+    this.inner.transactionReplay(cluster, outcome, statements, elapsedMs);
+  }
+
+  transactionReplayOff(cluster: string, why: string): void {
+    this.inner.transactionReplayOff(cluster, why);
   }
 
   end(err?: unknown): void {

@@ -67,6 +67,8 @@ export class GatewayMetrics {
   /** `rpc.server.call.duration`, seconds, per RPC. */
   readonly rpcCallDuration: DurationHistogram;
   readonly retries: Counter;
+  /** Transaction replays by cluster and outcome. */
+  readonly transactionReplays: Counter;
   private readonly createTime: DurationHistogram;
   private readonly waitTime: DurationHistogram;
   private readonly useTime: DurationHistogram;
@@ -119,6 +121,10 @@ export class GatewayMetrics {
     this.retries = meter.createCounter(METRIC.retries, {
       description: 'Read-only queries re-sent after a connection failure, by cluster.',
       unit: '{retry}',
+    });
+    this.transactionReplays = meter.createCounter(METRIC.transactionReplays, {
+      description: 'Transactions replayed on a new connection after losing theirs, by cluster and outcome.',
+      unit: '{replay}',
     });
   }
 
@@ -311,6 +317,10 @@ export class GatewayMetrics {
       r.observe(ended, t.aborted, { [LABEL.outcome]: 'aborted' });
       r.observe(uptime, (Date.now() - this.startedAtMs) / 1000);
     }, observables);
-    for (const c of source.clusters()) this.retries.add(0, { [LABEL.cluster]: c.name });
+    for (const c of source.clusters()) {
+      this.retries.add(0, { [LABEL.cluster]: c.name });
+      for (const outcome of ['replayed', 'mismatch', 'failed'])
+        this.transactionReplays.add(0, { [LABEL.cluster]: c.name, [LABEL.outcome]: outcome });
+    }
   }
 }

@@ -27,6 +27,7 @@ import type {
   StatementTrace,
   TracedStatement,
   TransactionOutcome,
+  TransactionReplayOutcome,
 } from './call-trace.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { type TraceLogFields, traceLogFields } from './logger.js';
@@ -311,6 +312,32 @@ export class RecordingCallTrace implements CallTrace {
 
   transactionEnded(outcome: TransactionOutcome): void {
     this.span.setAttribute(ATTR.transactionOutcome, outcome);
+  }
+
+  transactionReplay(
+    cluster: string,
+    outcome: TransactionReplayOutcome,
+    statements: number,
+    elapsedMs: number,
+  ): void {
+    this.s.metrics.transactionReplays.add(1, { [LABEL.cluster]: cluster, [LABEL.outcome]: outcome });
+    if (this.span.isRecording()) {
+      this.span.addEvent(
+        'mysqlgateway.transaction.replay',
+        {
+          [ATTR.replayOutcome]: outcome,
+          [ATTR.replayStatements]: statements,
+          [ATTR.replayDurationSeconds]: elapsedMs / 1000,
+        },
+        hrTime(),
+      );
+    }
+  }
+
+  transactionReplayOff(_cluster: string, why: string): void {
+    if (this.span.isRecording()) {
+      this.span.addEvent('mysqlgateway.transaction.replay_off', { [ATTR.replayOffReason]: why }, hrTime());
+    }
   }
 
   end(err?: unknown): void {

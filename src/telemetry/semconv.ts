@@ -68,6 +68,10 @@ export const ATTR = {
   rows: 'mysqlgateway.rows',
   bytes: 'mysqlgateway.bytes',
   transactionOutcome: 'mysqlgateway.transaction.outcome',
+  replayOutcome: 'mysqlgateway.replay.outcome',
+  replayStatements: 'mysqlgateway.replay.statements',
+  replayDurationSeconds: 'mysqlgateway.replay.duration',
+  replayOffReason: 'mysqlgateway.replay.off_reason',
 } as const;
 
 /** Label names on the gateway's own metrics (short: they become Prometheus labels). */
@@ -113,6 +117,7 @@ export const METRIC = {
   retries: 'mysqlgateway.query.retries',
   transactionsActive: 'mysqlgateway.transactions.active',
   transactionsEnded: 'mysqlgateway.transactions.ended',
+  transactionReplays: 'mysqlgateway.transaction.replays',
   rowsStreamed: 'mysqlgateway.rows.streamed',
   bytesStreamed: 'mysqlgateway.bytes.streamed',
   uptime: 'mysqlgateway.uptime',

@@ -172,6 +172,19 @@ export class MetadataCache {
 function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer): Serializer {
   const scratch = new Scratch();
   const encode = (m: Record<string, unknown>): Buffer => {
+    if (m.replayed != null) {
+      // A transaction replay's report (rare) rides on the next response: that response as
+      // usual (its rows may be pre-encoded, which the generic path cannot take), with field 10
+      // where protobufjs writes it, in field number order: after request_id and any member
+      // numbered below 10, before query_result (11).
+      const { replayed, ...rest } = m;
+      const body = encodeOrFallback(rest);
+      const report = fallback({ replayed });
+      if (rest.query_result == null) return Buffer.concat([body, report]);
+      const id = typeof rest.request_id === 'string' ? rest.request_id : undefined;
+      const head = prefixSize(id, id === undefined ? 0 : utf8Size(id));
+      return Buffer.concat([body.subarray(0, head), report, body.subarray(head)]);
+    }
     let requestId: string | undefined;
     if (layout === TRANSACTION_LAYOUT) {
       const id = m.request_id;
@@ -220,7 +233,7 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
     }
     throw UNHANDLED;
   };
-  return (message) => {
+  function encodeOrFallback(message: unknown): Buffer {
     if (message === null || typeof message !== 'object') return fallback(message);
     try {
       return encode(message as Record<string, unknown>);
@@ -231,7 +244,8 @@ function encoder(layout: Layout, metadata: MetadataCache, fallback: Serializer):
       }
       throw err;
     }
-  };
+  }
+  return encodeOrFallback;
 }
 
 /**

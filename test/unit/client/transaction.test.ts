@@ -116,7 +116,7 @@ test('statements are written before earlier ones are answered, answers matched b
     },
   );
   const out = await run();
-  t.deepEqual(out, { value: [0, 1, 2], consistencyToken: '0-1-9', replayed: false });
+  t.deepEqual(out, { value: [0, 1, 2], consistencyToken: '0-1-9', replayed: false, replays: [] });
   t.is(writesWhenFirstAnswered, 4, 'begin and all three statements were out before the first answer');
   const ids = calls[0]?.writes.map((w) => w.request_id) ?? [];
   t.is(new Set(ids).size, ids.length, 'request ids are unique');
@@ -220,7 +220,7 @@ test('the committed answer and the end of the stream in the same tick still comm
     }),
     () => 1,
   );
-  t.deepEqual(await run(), { value: 1, consistencyToken: 't', replayed: false });
+  t.deepEqual(await run(), { value: 1, consistencyToken: 't', replayed: false, replays: [] });
 });
 
 test('statements still pending when the stream ends fail with its status', async (t) => {

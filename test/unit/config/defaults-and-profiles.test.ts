@@ -38,7 +38,15 @@ test('without file or environment, every top-level key has its documented defaul
         maxBatchResponseRows: 10_000,
         maxBatchResponseBytes: 3 * 1024 * 1024,
       },
-      transactions: { idleTimeoutMs: 30_000, maxIdleTimeoutMs: 300_000, maxLifetimeMs: 600_000 },
+      transactions: {
+        idleTimeoutMs: 30_000,
+        maxIdleTimeoutMs: 300_000,
+        maxLifetimeMs: 600_000,
+        replayTimeoutMs: 10_000,
+        replayMaxStatements: 1000,
+        replayMaxBytes: 4 * 1024 * 1024,
+        replayOnDeadlock: false,
+      },
       telemetry: {
         enabled: true,
         serviceName: 'mysql-grpc-gateway',
@@ -92,6 +100,7 @@ test('a cluster gets the documented defaults', async (t) => {
     queries: [],
   });
   t.deepEqual(cluster.reconnect, { attempts: 5, initialDelayMs: 50, maxDelayMs: 2000 });
+  t.deepEqual(cluster.transactions, { replay: false });
   t.deepEqual(cluster.pool, {
     min: 1,
     max: 5,

@@ -312,3 +312,45 @@ test('query_result in a Transaction stream: same bytes as protobufjs, after shor
     });
   }
 });
+
+test('a transaction replay report rides on metadata and done too: those take the generic path and keep it', (t) => {
+  const replayed = {
+    backend: 'db:3306',
+    connection_id: '42',
+    previous_connection_id: '41',
+    statements: 3,
+    elapsed_us: '1500',
+  };
+  const columns = compileColumns(FIELDS);
+  for (const m of [
+    { request_id: 'q', metadata: { columns }, replayed },
+    { request_id: 'q', done: { row_count: 1, elapsed_us: 2 }, replayed },
+  ]) {
+    same(t, transaction, fast.transaction, m);
+    t.like(transaction.responseDeserialize(fast.transaction(m)), { replayed: { connection_id: '42' } });
+  }
+});
+
+test('a replay report on a query_result with pre-encoded rows: encoded by hand, replayed last, as protobufjs', (t) => {
+  const replayed = {
+    backend: 'db:3306',
+    connection_id: '9',
+    previous_connection_id: '8',
+    statements: 1,
+    elapsed_us: '7',
+  };
+  const columns = compileColumns(FIELDS);
+  const rows = randomRows(prng(77));
+  const stats = { row_count: String(rows.length), elapsed_us: '3' };
+  const wire = { request_id: 'r', query_result: { metadata: { columns }, rows: { rows }, stats }, replayed };
+  const bytes = fast.transaction({
+    request_id: 'r',
+    query_result: { metadata: { columns }, rows: { rows: EncodedRows.of(rows) }, stats },
+    replayed,
+  });
+  t.true(bytes.equals(transaction.responseSerialize(wire)), 'same bytes as protobufjs');
+  t.like(transaction.responseDeserialize(bytes), {
+    replayed: { connection_id: '9' },
+    result: 'query_result',
+  });
+});

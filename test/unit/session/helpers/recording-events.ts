@@ -6,6 +6,7 @@ import type { GatewayError } from '../../../../src/errors.js';
 import type {
   ExecuteTotals,
   QueryTotals,
+  ReplayInfo,
   ResultColumn,
   TransactionEvents,
 } from '../../../../src/session/commands.js';
@@ -20,6 +21,7 @@ export type EventType =
   | 'committed'
   | 'rolledBack'
   | 'failed'
+  | 'replayed'
   | 'end'
   | 'pauseInput'
   | 'resumeInput';
@@ -51,6 +53,9 @@ export class RecordingEvents implements TransactionEvents {
   begun(id: string, backend: string, connectionId: number): void {
     this.record({ type: 'begun', id, data: { backend, connectionId } });
     if (this.failBegun) throw this.failBegun;
+  }
+  replayed(info: ReplayInfo): void {
+    this.record({ type: 'replayed', id: '', data: info });
   }
   columns(id: string, columns: readonly ResultColumn[]): void {
     this.record({ type: 'columns', id, data: columns });

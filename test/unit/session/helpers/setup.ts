@@ -56,6 +56,7 @@ export interface HarnessOptions extends FakeClusterOptions {
   readonly settings?: Partial<TransactionSettings>;
   readonly access?: Access;
   readonly callSignal?: CallAbort;
+  readonly replayByDefault?: (cluster: string) => boolean;
 }
 
 /** A session over a fake cluster, reporting into {@link RecordingEvents}, timed by a FakeClock. */
@@ -74,6 +75,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     events,
     observer,
     clock,
+    ...(opts.replayByDefault ? { replayByDefault: opts.replayByDefault } : {}),
   });
   events.stateOf = () => session.state;
   return { ...setup, session, events, clock, callSignal, outcomes };
