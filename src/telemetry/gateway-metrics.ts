@@ -6,7 +6,7 @@
  */
 import type { Attributes, Counter, Meter, Observable } from '@opentelemetry/api';
 import type { PoolEvent } from '../pool/pool-events.js';
-import type { StatementTarget } from './call-trace.js';
+import { HEDGE_OUTCOMES, type StatementTarget } from './call-trace.js';
 import { type DurationHistogram, type HistogramProducer, NOOP_HISTOGRAM } from './histograms.js';
 import { ATTR, DURATION_BUCKETS_S, LABEL, METRIC } from './semconv.js';
 
@@ -67,6 +67,8 @@ export class GatewayMetrics {
   /** `rpc.server.call.duration`, seconds, per RPC. */
   readonly rpcCallDuration: DurationHistogram;
   readonly retries: Counter;
+  /** Hedged reads by outcome (`sent`, `won`, `lost`, `skipped_budget`, `skipped_no_backend`). */
+  readonly hedges: Counter;
   private readonly createTime: DurationHistogram;
   private readonly waitTime: DurationHistogram;
   private readonly useTime: DurationHistogram;
@@ -119,6 +121,12 @@ export class GatewayMetrics {
     this.retries = meter.createCounter(METRIC.retries, {
       description: 'Read-only queries re-sent after a connection failure, by cluster.',
       unit: '{retry}',
+    });
+    this.hedges = meter.createCounter(METRIC.hedges, {
+      description:
+        'Hedged reads by cluster and outcome: sent, won (the hedge answered first), lost (the first attempt did), ' +
+        'skipped_budget, skipped_no_backend.',
+      unit: '{hedge}',
     });
   }
 
@@ -311,6 +319,10 @@ export class GatewayMetrics {
       r.observe(ended, t.aborted, { [LABEL.outcome]: 'aborted' });
       r.observe(uptime, (Date.now() - this.startedAtMs) / 1000);
     }, observables);
-    for (const c of source.clusters()) this.retries.add(0, { [LABEL.cluster]: c.name });
+    for (const c of source.clusters()) {
+      this.retries.add(0, { [LABEL.cluster]: c.name });
+      for (const outcome of HEDGE_OUTCOMES)
+        this.hedges.add(0, { [LABEL.cluster]: c.name, [LABEL.outcome]: outcome });
+    }
   }
 }
