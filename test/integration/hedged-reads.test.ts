@@ -13,7 +13,7 @@ import { errorDetails, execute, query } from './helpers/client.js';
 import { allHealthy, defaultCluster, servedBy } from './helpers/cluster.js';
 import { freezeNode, thawNode } from './helpers/freeze.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
-import { type InMemoryTelemetry, inMemoryTelemetry } from './helpers/telemetry.js';
+import { type InMemoryTelemetry, inMemoryTelemetry, waitForSpan } from './helpers/telemetry.js';
 
 /** The hedge cap of the gateways here, ms. */
 const MAX_DELAY_MS = 300;
@@ -157,10 +157,7 @@ test.serial(
     const won = (during.won ?? 0) - (before.won ?? 0);
     t.log(`hedges: ${JSON.stringify(during)}`);
     t.true(won > 0, 'hedges answered the reads caught by the freeze');
-    t.true(
-      (during.sent ?? 0) - (before.sent ?? 0) >= won,
-      'every hedge that won was counted as sent',
-    );
+    t.true((during.sent ?? 0) - (before.sent ?? 0) >= won, 'every hedge that won was counted as sent');
 
     // Thawed: the killed statements' connections are destroyed, and the replica serves again.
     thaw();
@@ -190,7 +187,10 @@ test.serial('a read slow on one server is hedged, and the slow statement is kill
   }
   if (hedged === undefined) return t.fail('no read was routed to the slow server in 30 tries');
   t.not(hedged.serverId, SLOW_SERVER_ID, 'the answer came from the other replica');
-  t.true(hedged.endedAt - hedged.startedAt < MAX_DELAY_MS + MARGIN_MS, 'and long before the 20 s sleep ended');
+  t.true(
+    hedged.endedAt - hedged.startedAt < MAX_DELAY_MS + MARGIN_MS,
+    'and long before the 20 s sleep ended',
+  );
   // MariaDB would also end it once it noticed the closed socket (it checks every 5 s): the
   // KILL QUERY counter tells the two apart.
   await waitFor(async () => (await killsOn(replicaPort(1))) > killsBefore, {
@@ -201,6 +201,22 @@ test.serial('a read slow on one server is hedged, and the slow statement is kill
     timeoutMs: 10_000,
     message: 'the losing statement is gone from the slow server',
   });
+  // The call's span says a hedge was sent and won; the loser's statement span failed HEDGE_LOST.
+  const call = await waitForSpan(
+    tel.spans,
+    (s) => s.name.endsWith('/Query') && s.attributes['mysqlgateway.hedge.winner'] === 'hedge',
+    'the span of the hedged Query',
+  );
+  t.is(call.attributes['mysqlgateway.hedge.sent'], true);
+  t.is(call.attributes['mysqlgateway.backend'], defaultCluster(gw).cluster.replicas[1]?.name);
+  const statements = tel.spans
+    .getFinishedSpans()
+    .filter((s) => s.spanContext().traceId === call.spanContext().traceId && s.name !== call.name);
+  t.deepEqual(
+    statements.map((s) => s.attributes['error.type'] ?? 'ok').sort(),
+    ['HEDGE_LOST', 'ok'],
+    'two statements: the loser cancelled, the winner ok',
+  );
   await gw.assertNoLeaks();
 });
 
@@ -217,7 +233,9 @@ test.serial('budget 0: a read caught by a frozen replica is not hedged and waits
     if (out.endedAt - out.startedAt > MAX_DELAY_MS + MARGIN_MS) caught = out;
   }
   const counts = await hedges(tel);
-  t.log(`hedges: ${JSON.stringify(counts)}; the caught read took ${caught ? caught.endedAt - caught.startedAt : '-'} ms`);
+  t.log(
+    `hedges: ${JSON.stringify(counts)}; the caught read took ${caught ? caught.endedAt - caught.startedAt : '-'} ms`,
+  );
   t.truthy(caught, 'a read was routed to the frozen replica and waited');
   t.is(counts.sent ?? 0, 0, 'no hedge sent');
   t.true((counts.skipped_budget ?? 0) >= 1, 'the slow read was skipped for want of budget');
