@@ -125,7 +125,8 @@ class HedgedRead {
     if (ok) this.policy.record(a.route.backend.name, this.policy.clock.now() - a.startedAt);
     if (this.attempts.length > 1) {
       const hedge = this.attempts[1] as Attempt;
-      this.ctx.trace?.hedge(a === hedge ? 'won' : 'lost', a.route.backend);
+      // The caller leaving ends both attempts: no attempt won.
+      if (!this.ctx.signal.aborted) this.ctx.trace?.hedge(a === hedge ? 'won' : 'lost', a.route.backend);
       const loser = a === hedge ? (this.attempts[0] as Attempt) : hedge;
       if (!loser.done) {
         loser.abort.abort(

@@ -218,3 +218,19 @@ test("a hedge's connection failure leaves the first attempt to answer", async (t
     "the hedge's failure is reported to the health monitor",
   );
 });
+
+test('the caller leaving while both attempts run ends both, and neither is counted as winning', async (t) => {
+  const s = setup();
+  s.replicas[0]?.on(SELECT, hang);
+  s.replicas[1]?.on(SELECT, hang);
+  const result = s.query(SELECT);
+  await s.clock.advance(DELAY_MS);
+  t.is(s.replicas[1]?.runs.length, 1, 'hedge sent');
+  s.signal.abort(errors.cancelled('CANCELLED', 'the client cancelled the call'));
+  await t.throwsAsync(result, { message: /cancelled/ });
+  await flush();
+  t.deepEqual(s.events, [['sent', 'replica2:3306']]);
+  t.is(s.replicas[0]?.leases[0]?.ends[0]?.kind, 'destroy');
+  t.is(s.replicas[1]?.leases[0]?.ends[0]?.kind, 'destroy');
+  t.is(s.clock.pendingTimers, 0);
+});
