@@ -17,6 +17,7 @@ import type { GatewayConfig } from './config/schema.js';
 import { Code, GatewayError } from './errors.js';
 import { Cluster, ClusterRegistry } from './routing/cluster.js';
 import { HealthMonitor } from './routing/health-monitor.js';
+import { HedgePolicy } from './routing/hedge-policy.js';
 import { mysqlProbe } from './routing/mysql-probe.js';
 import { serverCredentials } from './server/credentials.js';
 import { GatewayServer } from './server/gateway-server.js';
@@ -173,7 +174,11 @@ export class Gateway {
           name,
           primary,
           replicas,
-          { defaultReadPreference: c.defaultReadPreference, maxReplicaLagMs: c.maxReplicaLagMs },
+          {
+            defaultReadPreference: c.defaultReadPreference,
+            maxReplicaLagMs: c.maxReplicaLagMs,
+            hedging: c.hedging.enabled ? new HedgePolicy(c.hedging) : undefined,
+          },
           monitor,
         );
       }),

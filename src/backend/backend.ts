@@ -305,8 +305,9 @@ export class Backend {
         const control = await this.controlConnection();
         await control.exec(`KILL QUERY ${Math.trunc(threadId)}`);
       } catch {
-        // The backend may be down; the poisoned connection is destroyed anyway.
-        this.control = undefined;
+        // The backend may be down, or the statement already gone (unknown thread id); the poisoned
+        // connection is destroyed anyway. The control connection is kept for close() to close: a
+        // broken one is replaced (and closed) by the next kill, a failed open clears itself.
       }
     })();
     this.pendingKills.add(p);
@@ -319,7 +320,8 @@ export class Backend {
     if (current) {
       return current.then((c) => {
         if (!c.broken) return c;
-        this.control = undefined;
+        if (this.control === current) this.control = undefined;
+        void c.close();
         return this.controlConnection();
       });
     }

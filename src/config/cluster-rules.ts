@@ -19,9 +19,12 @@ export function finishCluster(
 ): ClusterSettings {
   const givenPool = isPlainObject(given) && isPlainObject(given.pool) ? given.pool : {};
   const pool = reconcilePool(cluster.pool, 'min' in givenPool, 'max' in givenPool, `${path}.pool`, ctx);
-  const { reconnect } = cluster;
+  const { reconnect, hedging } = cluster;
   if (reconnect.initialDelayMs > reconnect.maxDelayMs) {
     ctx.issue(`${path}.reconnect.initialDelayMs`, 'must not exceed reconnect.maxDelayMs');
+  }
+  if (hedging.minDelayMs > hedging.maxDelayMs) {
+    ctx.issue(`${path}.hedging.minDelayMs`, 'must not exceed hedging.maxDelayMs');
   }
   const primary = finishBackend(cluster.primary, `${path}.primary`, ctx);
   const replicas = cluster.replicas.map((r, i) => finishBackend(r, `${path}.replicas[${i}]`, ctx));

@@ -9,6 +9,7 @@ import { READ_PREFERENCES, type ReadPreference } from '../routing/choose-backend
 import {
   anyString,
   boolean,
+  decimal,
   type Format,
   integer,
   MAX_TIMER_MS,
@@ -150,6 +151,21 @@ export interface ClusterTransactionSettings {
   readonly replay: boolean;
 }
 
+/**
+ * Hedged reads of a cluster (src/routing/hedge-policy.ts, src/session/hedge.ts): a read-only
+ * Query that has not answered within the hedge delay is also sent to another eligible backend.
+ */
+export interface HedgingSettings {
+  /** Hedge slow reads. @default false */
+  readonly enabled: boolean;
+  /** Most hedges as a share of reads, percent; 0 = never. @default 5 */
+  readonly budgetPercent: number;
+  /** Floor of the hedge delay, ms. @default 20 */
+  readonly minDelayMs: number;
+  /** Cap of the hedge delay, ms. @default 500 */
+  readonly maxDelayMs: number;
+}
+
 /** A cluster as written in the configuration. */
 export interface ClusterSettings {
   /** The read-write backend. Required. */
@@ -170,6 +186,8 @@ export interface ClusterSettings {
   readonly idempotency: IdempotencySettings;
   /** Transactions' per-cluster defaults. */
   readonly transactions: ClusterTransactionSettings;
+  /** Hedged reads. */
+  readonly hedging: HedgingSettings;
 }
 
 /** A loaded cluster. */
@@ -413,6 +431,38 @@ export const clusterSchema: SchemaFor<ClusterSettings, 'primary'> = {
         'as if its begin set replay (docs/transaction-replay.md); a begin with replay set replays whatever this says.',
       default: false,
       format: boolean,
+    },
+  },
+  hedging: {
+    enabled: {
+      doc:
+        'Hedges slow reads: a read-only Query (outside a transaction, nothing sent to the client yet) that has not ' +
+        'answered within the hedge delay is also sent to another backend its read preference allows; the first answer ' +
+        'wins and the other statement is killed. Off by default: a hedge runs the read twice, possibly on the primary ' +
+        '(REPLICA_PREFERRED with one usable replica), and reads that are slow by nature are hedged too.',
+      default: false,
+      format: boolean,
+    },
+    budgetPercent: {
+      doc:
+        'Most hedges, as a percentage of reads (each read earns this share of a hedge, at most 10 saved up); 0 means ' +
+        'never hedge.',
+      default: 5,
+      format: decimal(0, 100),
+    },
+    minDelayMs: {
+      doc:
+        "Floor of the hedge delay, in milliseconds. The delay is the backend's recent 95th percentile time to first " +
+        'answer, between minDelayMs and maxDelayMs (maxDelayMs until enough reads were seen).',
+      default: 20,
+      format: ms(1),
+    },
+    maxDelayMs: {
+      doc:
+        'Cap of the hedge delay, in milliseconds: the longest a read waits for a backend that does not answer before ' +
+        'it is hedged.',
+      default: 500,
+      format: ms(1),
     },
   },
 };

@@ -6,6 +6,7 @@ import type { Backend } from '../backend/backend.js';
 import { errors } from '../errors.js';
 import { type Candidate, chooseForRead, type ReadPreference } from './choose-backend.js';
 import type { BackendHealth } from './health-state.js';
+import type { HedgePolicy } from './hedge-policy.js';
 
 export type { ReadPreference } from './choose-backend.js';
 
@@ -37,6 +38,8 @@ export interface Route {
 export interface ClusterOptions {
   readonly defaultReadPreference: ReadPreference;
   readonly maxReplicaLagMs: number;
+  /** Hedged reads (hedge-policy.ts); undefined when `hedging.enabled` is false. */
+  readonly hedging?: HedgePolicy | undefined;
 }
 
 /** A primary and its replicas. Owns (starts and closes) its backends and their health monitor. */

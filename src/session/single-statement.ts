@@ -17,6 +17,7 @@ import type {
   ReadRouting,
   ResultSink,
 } from './commands.js';
+import { hedgedRead } from './hedge.js';
 import { runKeyedExecute, type StoreLookup } from './idempotency-execute.js';
 import { endLease, isConnectionFailure, type StatementRunner } from './statement-runner.js';
 import type { CheckedStatement } from './statement.js';
@@ -84,7 +85,8 @@ export async function acquireForRead(
 /**
  * Runs a Query, streaming its result into `sink`. A read-only statement whose backend fails
  * before anything reached the client is retried once, on another usable backend when there is
- * one; nothing else is ever re-sent.
+ * one; on a cluster with hedging on, one that has not answered within the hedge delay is also
+ * sent to another backend (hedge.ts). Nothing else is ever re-sent.
  */
 export async function runQuery(
   clusters: ClusterRegistry,
@@ -113,9 +115,20 @@ export async function runQuery(
     },
     onceDrain: (cb) => sink.onceDrain(cb),
   };
+  // Hedging (hedge.ts) is built only when enabled: otherwise this is one property read.
+  const hedging = stmt.info.readOnly ? cluster.options.hedging : undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await queryOn(cluster, route, runner, stmt, cmd, ctx, tracking);
+      if (hedging === undefined) return await queryOn(cluster, route, runner, stmt, cmd, ctx, tracking);
+      return await hedgedRead(
+        hedging,
+        cluster,
+        read,
+        route,
+        (r, c, s) => queryOn(cluster, r, runner, stmt, cmd, c, s),
+        ctx,
+        tracking,
+      );
     } catch (err) {
       const e = GatewayError.from(err);
       if (!isConnectionFailure(e)) throw e;

@@ -38,6 +38,23 @@ export interface RouteDecision {
   readonly reason: string;
 }
 
+/**
+ * What became of a hedged read (src/session/hedge.ts): a hedge was `sent`; it `won` (answered
+ * first) or `lost` (the first attempt answered first); or none was sent although the read was
+ * slow: `skipped_budget` (the hedge budget was spent), `skipped_no_backend` (no other backend
+ * the read may go to).
+ */
+export type HedgeOutcome = 'sent' | 'won' | 'lost' | 'skipped_budget' | 'skipped_no_backend';
+
+/** Every {@link HedgeOutcome}, in the order the metric's series are created. */
+export const HEDGE_OUTCOMES: readonly HedgeOutcome[] = [
+  'sent',
+  'won',
+  'lost',
+  'skipped_budget',
+  'skipped_no_backend',
+];
+
 /** How a transaction ended (`TransactionObserver` outcomes). */
 export type TransactionOutcome = 'committed' | 'rolledBack' | 'aborted';
 
@@ -70,6 +87,11 @@ export interface CallTrace {
   poolAcquired(pool: string, waitMs: number): void;
   /** Attempt `attempt` (2 = first retry) follows a connection failure on `failed`. */
   retry(attempt: number, failed: StatementTarget, err: GatewayError): void;
+  /**
+   * A hedged read's event: for `sent`, `backend` is where the hedge went; for `won` / `lost`, the
+   * backend whose answer won; for the skips, the slow backend.
+   */
+  hedge(outcome: HedgeOutcome, backend: StatementTarget): void;
   /** A result of `rows` rows and about `bytes` bytes was streamed to the client from `source`. */
   streamed(source: StatementTarget, rows: number, bytes: number): void;
   /** The call is a Batch of `size` statements (`db.operation.batch.size`). */
@@ -123,6 +145,7 @@ export const NOOP_CALL_TRACE: CallTrace = Object.freeze({
   tagged: () => {},
   poolAcquired: () => {},
   retry: () => {},
+  hedge: () => {},
   streamed: () => {},
   batch: () => {},
   transactionEnded: () => {},

@@ -12,6 +12,7 @@ import type {
   CallLogFields,
   CallTrace,
   CallTracer,
+  HedgeOutcome,
   MetadataCarrier,
   RouteDecision,
   RpcMethod,
@@ -109,6 +110,10 @@ class DigestCallTrace implements CallTrace {
 
   retry(attempt: number, failed: StatementTarget, err: GatewayError): void {
     this.inner.retry(attempt, failed, err);
+  }
+
+  hedge(outcome: HedgeOutcome, backend: StatementTarget): void {
+    this.inner.hedge(outcome, backend);
   }
 
   streamed(source: StatementTarget, rows: number, bytes: number): void {

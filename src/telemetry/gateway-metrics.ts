@@ -6,7 +6,7 @@
  */
 import type { Attributes, Counter, Meter, Observable } from '@opentelemetry/api';
 import type { PoolEvent } from '../pool/pool-events.js';
-import type { StatementTarget } from './call-trace.js';
+import { HEDGE_OUTCOMES, type StatementTarget } from './call-trace.js';
 import { type DurationHistogram, type HistogramProducer, NOOP_HISTOGRAM } from './histograms.js';
 import { ATTR, DURATION_BUCKETS_S, LABEL, METRIC } from './semconv.js';
 
@@ -69,6 +69,8 @@ export class GatewayMetrics {
   readonly retries: Counter;
   /** Transaction replays by cluster and outcome. */
   readonly transactionReplays: Counter;
+  /** Hedged reads by outcome (`sent`, `won`, `lost`, `skipped_budget`, `skipped_no_backend`). */
+  readonly hedges: Counter;
   private readonly createTime: DurationHistogram;
   private readonly waitTime: DurationHistogram;
   private readonly useTime: DurationHistogram;
@@ -125,6 +127,12 @@ export class GatewayMetrics {
     this.transactionReplays = meter.createCounter(METRIC.transactionReplays, {
       description: 'Transactions replayed on a new connection after losing theirs, by cluster and outcome.',
       unit: '{replay}',
+    });
+    this.hedges = meter.createCounter(METRIC.hedges, {
+      description:
+        'Hedged reads by cluster and outcome: sent, won (the hedge answered first), lost (the first attempt did), ' +
+        'skipped_budget, skipped_no_backend.',
+      unit: '{hedge}',
     });
   }
 
@@ -321,6 +329,8 @@ export class GatewayMetrics {
       this.retries.add(0, { [LABEL.cluster]: c.name });
       for (const outcome of ['replayed', 'mismatch', 'failed'])
         this.transactionReplays.add(0, { [LABEL.cluster]: c.name, [LABEL.outcome]: outcome });
+      for (const outcome of HEDGE_OUTCOMES)
+        this.hedges.add(0, { [LABEL.cluster]: c.name, [LABEL.outcome]: outcome });
     }
   }
 }

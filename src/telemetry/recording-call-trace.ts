@@ -20,6 +20,7 @@ import { hrTime } from '@opentelemetry/core';
 import { type Code, codeName, GatewayError } from '../errors.js';
 import type {
   CallTrace,
+  HedgeOutcome,
   RouteDecision,
   RpcMethod,
   StatementConnection,
@@ -294,6 +295,28 @@ export class RecordingCallTrace implements CallTrace {
         },
         hrTime(),
       );
+    }
+  }
+
+  hedge(outcome: HedgeOutcome, backend: StatementTarget): void {
+    this.s.metrics.hedges.add(1, { [LABEL.cluster]: backend.cluster, [LABEL.outcome]: outcome });
+    if (!this.span.isRecording()) return;
+    switch (outcome) {
+      case 'sent':
+        this.span.setAttribute(ATTR.hedgeSent, true);
+        this.span.addEvent('mysqlgateway.hedge', { [ATTR.backend]: backend.name }, hrTime());
+        break;
+      case 'won':
+      case 'lost':
+        // The call's backend is the one that answered, whichever was routed last.
+        this.span.setAttributes({
+          [ATTR.hedgeWinner]: outcome === 'won' ? 'hedge' : 'first',
+          [ATTR.backend]: backend.name,
+          [ATTR.backendRole]: backend.role,
+        });
+        break;
+      default:
+        this.span.setAttribute(ATTR.hedgeSkipped, outcome === 'skipped_budget' ? 'budget' : 'no_backend');
     }
   }
 

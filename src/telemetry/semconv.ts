@@ -72,6 +72,12 @@ export const ATTR = {
   replayStatements: 'mysqlgateway.replay.statements',
   replayDurationSeconds: 'mysqlgateway.replay.duration',
   replayOffReason: 'mysqlgateway.replay.off_reason',
+  /** True on a Query's span when a hedge was sent (src/session/hedge.ts). */
+  hedgeSent: 'mysqlgateway.hedge.sent',
+  /** `first` or `hedge`: which attempt of a hedged Query answered first. */
+  hedgeWinner: 'mysqlgateway.hedge.winner',
+  /** Set when a slow Query was not hedged: `budget` or `no_backend`. */
+  hedgeSkipped: 'mysqlgateway.hedge.skipped',
 } as const;
 
 /** Label names on the gateway's own metrics (short: they become Prometheus labels). */
@@ -115,6 +121,7 @@ export const METRIC = {
   backendInFlight: 'mysqlgateway.backend.in_flight',
   clusterServing: 'mysqlgateway.cluster.serving',
   retries: 'mysqlgateway.query.retries',
+  hedges: 'mysqlgateway.query.hedges',
   transactionsActive: 'mysqlgateway.transactions.active',
   transactionsEnded: 'mysqlgateway.transactions.ended',
   transactionReplays: 'mysqlgateway.transaction.replays',

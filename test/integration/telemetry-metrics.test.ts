@@ -79,6 +79,7 @@ const EXPECTED: [string, string, string][] = [
   ['mysqlgateway_backend_health_state', 'gauge', '1'],
   ['mysqlgateway_cluster_serving', 'gauge', '1'],
   ['mysqlgateway_query_retries_total', 'counter', '{retry}'],
+  ['mysqlgateway_query_hedges_total', 'counter', '{hedge}'],
   ['mysqlgateway_transactions_active', 'gauge', '{transaction}'],
   ['mysqlgateway_transactions_ended_total', 'counter', '{transaction}'],
   ['mysqlgateway_rows_streamed_total', 'counter', '{row}'],

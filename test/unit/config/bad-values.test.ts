@@ -101,6 +101,14 @@ const cases: readonly (readonly [unknown, string, RegExp])[] = [
     'clusters.default.reconnect.initialDelayMs',
     /maxDelayMs/,
   ],
+  [cluster({ hedging: { minDelayMs: 600 } }), 'clusters.default.hedging.minDelayMs', /hedging.maxDelayMs/],
+  [
+    cluster({ hedging: { budgetPercent: 150 } }),
+    'clusters.default.hedging.budgetPercent',
+    /between 0 and 100/,
+  ],
+  [cluster({ hedging: { maxDelayMs: 0 } }), 'clusters.default.hedging.maxDelayMs', /between 1 and/],
+  [cluster({ hedging: { enabled: 'maybe' } }), 'clusters.default.hedging.enabled', /true or false/],
 ];
 
 for (const [config, key, message] of cases) {

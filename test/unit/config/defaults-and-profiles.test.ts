@@ -101,6 +101,7 @@ test('a cluster gets the documented defaults', async (t) => {
   });
   t.deepEqual(cluster.reconnect, { attempts: 5, initialDelayMs: 50, maxDelayMs: 2000 });
   t.deepEqual(cluster.transactions, { replay: false });
+  t.deepEqual(cluster.hedging, { enabled: false, budgetPercent: 5, minDelayMs: 20, maxDelayMs: 500 });
   t.deepEqual(cluster.pool, {
     min: 1,
     max: 5,

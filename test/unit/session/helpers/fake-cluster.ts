@@ -11,6 +11,7 @@ import {
   type ReadRequest,
 } from '../../../../src/routing/cluster.js';
 import type { BackendHealth, HealthState } from '../../../../src/routing/health-state.js';
+import type { HedgePolicy } from '../../../../src/routing/hedge-policy.js';
 import { FakeBackend } from './fake-backend.js';
 
 export class FakeHealth implements HealthSource {
@@ -45,6 +46,8 @@ export interface FakeClusterOptions {
   readonly replicas?: number;
   /** @default 'REPLICA_PREFERRED' */
   readonly defaultReadPreference?: ReadPreference;
+  /** Hedged reads. @default undefined (off) */
+  readonly hedging?: HedgePolicy;
 }
 
 export interface FakeClusterSetup {
@@ -69,7 +72,11 @@ export function fakeCluster(opts: FakeClusterOptions = {}): FakeClusterSetup {
     'default',
     primary.backend,
     replicas.map((r) => r.backend),
-    { defaultReadPreference: opts.defaultReadPreference ?? 'REPLICA_PREFERRED', maxReplicaLagMs: 0 },
+    {
+      defaultReadPreference: opts.defaultReadPreference ?? 'REPLICA_PREFERRED',
+      maxReplicaLagMs: 0,
+      hedging: opts.hedging,
+    },
     health,
     () => 0,
   );
