@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { createConnection } from 'mysql2/promise';
 import { Code } from '../../src/errors.js';
-import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
+import { rootQuery, sandbox } from '../helpers/sandbox.js';
+import { CommitBlocker } from './helpers/commit-fault.js';
 import { type AnyMessage, errorDetails, execute, v } from './helpers/client.js';
 import { startGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -45,20 +45,8 @@ async function rowsTagged(tag: string): Promise<number> {
 test.serial(
   'connection killed while COMMIT waits: resolved as not committed, and the retry runs once',
   async (t) => {
-    const root = await createConnection({
-      host: sandbox.host,
-      port: sandbox.primaryPort,
-      user: sandbox.rootUser,
-      password: '',
-    });
-    let blocked = false;
-    t.teardown(async () => {
-      if (blocked) await root.query('BACKUP STAGE END').catch(() => {});
-      await root.end().catch(() => root.destroy());
-    });
-    for (const stage of ['START', 'FLUSH', 'BLOCK_DDL', 'BLOCK_COMMIT'])
-      await root.query(`BACKUP STAGE ${stage}`);
-    blocked = true;
+    const commits = await CommitBlocker.open(t);
+    await commits.block();
     const tag = randomUUID();
     const key = randomUUID();
     const req = { sql: `INSERT INTO ${TABLE} (tag) VALUES (?)`, params: [v.str(tag)], idempotency_key: key };
@@ -66,20 +54,7 @@ test.serial(
       (res) => ({ res, err: undefined }),
       (err: unknown) => ({ res: undefined, err }),
     );
-    let threadId = 0;
-    await waitFor(
-      async () => {
-        const [rows] = await root.query<AnyMessage[]>(
-          "SELECT id FROM information_schema.processlist WHERE user = 'gateway' AND info LIKE '%COMMIT'",
-        );
-        threadId = Number(rows[0]?.id ?? 0);
-        return threadId > 0;
-      },
-      { timeoutMs: 10_000, message: "the gateway's COMMIT to wait for the backup lock" },
-    );
-    await root.query(`KILL CONNECTION ${threadId}`);
-    await root.query('BACKUP STAGE END');
-    blocked = false;
+    await commits.killWaitingCommit();
     const { res, err } = await call;
     t.is(res, undefined);
     const d = errorDetails(err);

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import test from 'ava';
-import { createConnection } from 'mysql2/promise';
 import { Code } from '../../src/errors.js';
 import { rootQuery, sandbox, waitFor } from '../helpers/sandbox.js';
 import { type AnyMessage, errorDetails, execute, query, TxStream, v } from './helpers/client.js';
 import { sandboxClusterConfig, startGateway, type TestGateway } from './helpers/gateway.js';
+import { CommitBlocker } from './helpers/commit-fault.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
 
 const T = 'idem_tx_items';
@@ -201,40 +201,15 @@ test.serial('a key on a read-only begin, or a malformed key, is refused INVALID_
 test.serial(
   'connection killed while a keyed COMMIT waits: resolved as not committed, the retry commits once',
   async (t) => {
-    const root = await createConnection({
-      host: sandbox.host,
-      port: sandbox.primaryPort,
-      user: sandbox.rootUser,
-      password: '',
-    });
-    let blocked = false;
-    t.teardown(async () => {
-      if (blocked) await root.query('BACKUP STAGE END').catch(() => {});
-      await root.end().catch(() => root.destroy());
-    });
+    const commits = await CommitBlocker.open(t);
     const key = randomUUID();
     const tag = randomUUID();
     const tx = new TxStream(gw.client, { deadlineMs: 20_000 });
     await tx.begin({ idempotency_key: key });
     await tx.execute(`INSERT INTO ${T} (tag) VALUES (?)`, [v.str(tag)]);
-    for (const stage of ['START', 'FLUSH', 'BLOCK_DDL', 'BLOCK_COMMIT'])
-      await root.query(`BACKUP STAGE ${stage}`);
-    blocked = true;
+    await commits.block();
     tx.send({ commit: {} });
-    let threadId = 0;
-    await waitFor(
-      async () => {
-        const [rows] = await root.query<AnyMessage[]>(
-          "SELECT id FROM information_schema.processlist WHERE user = 'gateway' AND info LIKE '%COMMIT'",
-        );
-        threadId = Number(rows[0]?.id ?? 0);
-        return threadId > 0;
-      },
-      { timeoutMs: 10_000, message: "the gateway's COMMIT to wait for the backup lock" },
-    );
-    await root.query(`KILL CONNECTION ${threadId}`);
-    await root.query('BACKUP STAGE END');
-    blocked = false;
+    await commits.killWaitingCommit();
     const d = errorDetails(await tx.status);
     t.is(d.code, Code.UNAVAILABLE);
     t.is(d.reason, 'IDEMPOTENT_WRITE_NOT_COMMITTED');
