@@ -1,12 +1,91 @@
 /**
- * How a Query's result leaves: as the contract's stream (metadata, rows..., stats), or, when the
- * request set `accept_single_message`, a result whose rows fit in one batch as ONE `result`
- * message. The answer holds the columns and the first batch until it knows which: a second batch
- * sends what it holds and streams on; the statement's end sends the single message. One message
- * instead of three saves two grpc-js writes (each its own HTTP/2 frame and event-loop turn) per
- * call.
+ * How a query's result leaves: as the contract's stream (metadata, rows..., stats), or, when the
+ * request set `accept_single_message`, a result whose rows fit in one batch as ONE message
+ * holding all three (QueryResponse.result, TransactionResponse.query_result). The answer holds
+ * the columns and the first batch until it knows which: a second batch sends what it holds and
+ * streams on; the statement's end sends the single message. One message instead of three saves
+ * two grpc-js writes (each its own HTTP/2 frame and event-loop turn) per query.
  */
 import type { ResultColumn, ResultSink } from '../session/commands.js';
+
+/** The messages of one result, as one response type spells them. */
+export interface ResultMessages {
+  metadata(columns: readonly ResultColumn[]): object;
+  rows(rows: unknown): object;
+  stats(stats: object): object;
+  /** The whole result in one message (`rows` undefined: none). */
+  whole(columns: readonly ResultColumn[], rows: unknown, stats: object): object;
+}
+
+/** A QueryResponse's messages. */
+export const QUERY_MESSAGES: ResultMessages = {
+  metadata: (columns) => ({ metadata: { columns } }),
+  rows: (rows) => ({ rows: { rows } }),
+  stats: (stats) => ({ stats }),
+  whole: (columns, rows, stats) => ({ result: queryResult(columns, rows, stats) }),
+};
+
+/** A TransactionResponse's messages answering request `id`. */
+export function transactionMessages(id: string): ResultMessages {
+  return {
+    metadata: (columns) => ({ request_id: id, metadata: { columns } }),
+    rows: (rows) => ({ request_id: id, rows: { rows } }),
+    stats: (stats) => ({ request_id: id, done: stats }),
+    whole: (columns, rows, stats) => ({ request_id: id, query_result: queryResult(columns, rows, stats) }),
+  };
+}
+
+function queryResult(columns: readonly ResultColumn[], rows: unknown, stats: object): object {
+  return { metadata: { columns }, ...(rows === undefined ? {} : { rows: { rows } }), stats };
+}
+
+/** One result's answer: streamed, or held until it is known to fit one message. */
+export class ResultAnswer {
+  /** True once anything was written: from then on the result streams. */
+  private streaming: boolean;
+  private heldColumns: readonly ResultColumn[] = [];
+  private heldRows: unknown;
+
+  constructor(
+    private readonly messages: ResultMessages,
+    private readonly send: (message: object) => boolean,
+    singleMessage: boolean,
+  ) {
+    this.streaming = !singleMessage;
+  }
+
+  columns(columns: readonly ResultColumn[]): void {
+    if (this.streaming) this.send(this.messages.metadata(columns));
+    else this.heldColumns = columns;
+  }
+
+  rows(rows: unknown): boolean {
+    if (!this.streaming) {
+      if (this.heldRows === undefined) {
+        this.heldRows = rows;
+        return true;
+      }
+      this.streaming = true;
+      this.send(this.messages.metadata(this.heldColumns));
+      this.send(this.messages.rows(this.heldRows));
+      this.drop();
+    }
+    return this.send(this.messages.rows(rows));
+  }
+
+  /** Sends the statement's totals (`stats`, a QueryStats object): the last message, or the only one. */
+  finish(stats: object): void {
+    if (this.streaming) this.send(this.messages.stats(stats));
+    else this.send(this.messages.whole(this.heldColumns, this.heldRows, stats));
+    this.drop();
+  }
+
+  /** Forgets what is held (the statement failed: its error is the answer). */
+  drop(): void {
+    this.heldColumns = [];
+    this.heldRows = undefined;
+  }
+}
 
 /** The stream a Query answers on: grpc-js's ServerWritableStream, as far as the answer uses it. */
 export interface QueryStream {
@@ -17,91 +96,48 @@ export interface QueryStream {
 
 /** A Query's answer: the session writes its result into it; {@link QueryAnswer.finish} ends it. */
 export class QueryAnswer implements ResultSink {
-  /** True once anything was written: from then on the result streams. */
-  private streaming: boolean;
-  private heldColumns: readonly ResultColumn[] | undefined;
-  private heldRows: unknown;
-  private holdingRows = false;
+  private readonly answer: ResultAnswer;
 
   constructor(
     private readonly call: QueryStream,
     singleMessage: boolean,
   ) {
-    this.streaming = !singleMessage;
+    this.answer = new ResultAnswer(QUERY_MESSAGES, (m) => call.write(m), singleMessage);
   }
 
   columns(columns: readonly ResultColumn[]): void {
-    if (this.streaming) this.call.write({ metadata: { columns } });
-    else this.heldColumns = columns;
+    this.answer.columns(columns);
   }
 
   rows(rows: unknown): boolean {
-    if (!this.streaming) {
-      if (!this.holdingRows) {
-        this.holdingRows = true;
-        this.heldRows = rows;
-        return true;
-      }
-      this.startStreaming();
-    }
-    return this.call.write({ rows: { rows } });
+    return this.answer.rows(rows);
   }
 
   onceDrain(cb: () => void): void {
     this.call.once('drain', cb);
   }
 
-  /** Sends the statement's totals (`stats`, a QueryStats object) and ends the stream. */
+  /** Sends the statement's totals and ends the stream. */
   finish(stats: object): void {
-    if (this.streaming) {
-      this.call.write({ stats });
-    } else {
-      this.call.write({
-        result: {
-          metadata: { columns: this.heldColumns ?? [] },
-          ...(this.holdingRows ? { rows: { rows: this.heldRows } } : {}),
-          stats,
-        },
-      });
-      this.drop();
-    }
+    this.answer.finish(stats);
     this.call.end();
   }
 
   /** Forgets what is held (the call failed: its status is the answer). */
   drop(): void {
-    this.heldColumns = undefined;
-    this.heldRows = undefined;
-    this.holdingRows = false;
+    this.answer.drop();
   }
-
-  private startStreaming(): void {
-    this.streaming = true;
-    this.call.write({ metadata: { columns: this.heldColumns ?? [] } });
-    if (this.holdingRows) this.call.write({ rows: { rows: this.heldRows } });
-    this.drop();
-  }
-}
-
-/** A query result held by {@link StatementAnswers} until it is known to fit one message. */
-interface Held {
-  readonly id: string;
-  readonly columns: readonly ResultColumn[];
-  rows: unknown;
-  hasRows: boolean;
 }
 
 /**
- * The same choice for the queries of a Transaction stream, per request id: a query whose
- * Statement set `accept_single_message` and whose rows fit in one batch is answered by one
- * `query_result` message. Statements run one at a time, so at most one result is held. Sharing a
- * request_id between pending queries that do and do not accept it makes that id stream (a client
- * that accepts one message also reads the stream), so no caller ever gets a shape it did not ask
- * for.
+ * The same choice for the queries of a Transaction stream, per request id. Statements run one at
+ * a time, so one result is answered at a time. Sharing a request_id between pending queries that
+ * do and do not accept it makes that id stream (a client that accepts one message also reads the
+ * stream), so no caller ever gets a shape it did not ask for.
  */
 export class StatementAnswers {
   private readonly accepting = new Set<string>();
-  private held: Held | undefined;
+  private current: { readonly id: string; readonly answer: ResultAnswer } | undefined;
 
   constructor(private readonly send: (message: object) => boolean) {}
 
@@ -112,47 +148,31 @@ export class StatementAnswers {
   }
 
   columns(id: string, columns: readonly ResultColumn[]): void {
-    if (this.accepting.has(id)) this.held = { id, columns, rows: undefined, hasRows: false };
-    else this.send({ request_id: id, metadata: { columns } });
+    const answer = new ResultAnswer(transactionMessages(id), this.send, this.accepting.has(id));
+    this.current = { id, answer };
+    answer.columns(columns);
   }
 
   rows(id: string, rows: unknown): boolean {
-    const held = this.held;
-    if (held !== undefined && held.id === id) {
-      if (!held.hasRows) {
-        held.hasRows = true;
-        held.rows = rows;
-        return true;
-      }
-      this.held = undefined;
-      this.send({ request_id: id, metadata: { columns: held.columns } });
-      this.send({ request_id: id, rows: { rows: held.rows } });
-    }
-    return this.send({ request_id: id, rows: { rows } });
+    return this.answerOf(id).rows(rows);
   }
 
   /** The query `id` finished with `stats` (a QueryStats object). */
   done(id: string, stats: object): void {
-    const held = this.held;
-    if (held !== undefined && held.id === id) {
-      this.held = undefined;
-      this.send({
-        request_id: id,
-        query_result: {
-          metadata: { columns: held.columns },
-          ...(held.hasRows ? { rows: { rows: held.rows } } : {}),
-          stats,
-        },
-      });
-    } else {
-      this.send({ request_id: id, done: stats });
-    }
+    this.answerOf(id).finish(stats);
+    this.current = undefined;
     this.accepting.delete(id);
   }
 
   /** The request `id` failed: what its query held is dropped (the error is the answer). */
   forget(id: string): void {
-    if (this.held?.id === id) this.held = undefined;
+    if (this.current?.id === id) this.current = undefined;
     this.accepting.delete(id);
+  }
+
+  /** The answer of query `id` (a streaming one when its columns never came). */
+  private answerOf(id: string): ResultAnswer {
+    if (this.current?.id === id) return this.current.answer;
+    return new ResultAnswer(transactionMessages(id), this.send, false);
   }
 }

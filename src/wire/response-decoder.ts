@@ -14,6 +14,7 @@
  */
 
 import { bufferUtf8Slice } from '../internals.js';
+import { varintSize, writeVarint } from './row-encoding.js';
 
 /** A `Value` message as received (proto-loader sets the virtual `kind` to the field present). */
 export interface WireValueIn {
@@ -267,18 +268,9 @@ const TRANSACTION_RESULT: ResultLayout = {
 /** `bytes[start, end)` as the only field, length-delimited field `field`, of a new message. */
 function asField(field: number, bytes: Buffer, start: number, end: number): Buffer {
   const len = end - start;
-  let lenSize = 1;
-  while (len >= 2 ** (7 * lenSize)) lenSize++;
-  const out = Buffer.allocUnsafe(1 + lenSize + len);
+  const out = Buffer.allocUnsafe(1 + varintSize(len) + len);
   out[0] = (field << 3) | 2;
-  let pos = 1;
-  let n = len;
-  while (n >= 0x80) {
-    out[pos++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[pos++] = n;
-  bytes.copy(out, pos, start, end);
+  bytes.copy(out, writeVarint(out, 1, len), start, end);
   return out;
 }
 
