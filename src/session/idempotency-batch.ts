@@ -14,7 +14,12 @@ import type { BatchCommand, BatchOutcome, Caller } from './commands.js';
 import { checkIdempotencyKey, checkKeyable, requestFingerprint } from './idempotency.js';
 import { resolveCommit, type StoreLookup } from './idempotency-execute.js';
 import { parseBatchOutcome, serializeBatchOutcome } from './idempotency-outcome.js';
-import { ER_DUP_ENTRY, type IdempotencyRecord, type IdempotencyStore } from './idempotency-store.js';
+import {
+  ER_DUP_ENTRY,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  readyStore,
+} from './idempotency-store.js';
 import {
   commitOn,
   endLease,
@@ -66,14 +71,7 @@ export async function runKeyedBatch(
       throw errors.invalidArgument(e.reason, `batch step ${i}: ${e.message}`);
     }
   });
-  const store = stores(cluster.name);
-  if (!store) {
-    throw errors.failedPrecondition(
-      'IDEMPOTENCY_UNAVAILABLE',
-      `idempotency keys are not available on cluster "${cluster.name}"`,
-    );
-  }
-  await store.ensureTable(ctx);
+  const store = await readyStore(stores(cluster.name), cluster.name, ctx);
   const fp = requestFingerprint('batch', cmd.steps, {
     isolationLevel: tx.isolationLevel ?? '',
     conditions: cmd.steps.map((s) => s.condition ?? null),

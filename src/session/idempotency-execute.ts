@@ -14,7 +14,12 @@ import type { Lease } from '../pool/lease.js';
 import type { Cluster } from '../routing/cluster.js';
 import type { Caller, ExecuteCommand, ExecuteTotals } from './commands.js';
 import { checkIdempotencyKey, checkKeyable, requestFingerprint } from './idempotency.js';
-import { ER_DUP_ENTRY, type IdempotencyRecord, type IdempotencyStore } from './idempotency-store.js';
+import {
+  ER_DUP_ENTRY,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  readyStore,
+} from './idempotency-store.js';
 import {
   commitOn,
   endLease,
@@ -66,7 +71,7 @@ function reused(): GatewayError {
 /** Runs a keyed Execute on `cluster`'s primary (access already checked by the caller). */
 export async function runKeyedExecute(
   cluster: Cluster,
-  store: IdempotencyStore | undefined,
+  clusterStore: IdempotencyStore | undefined,
   runner: StatementRunner,
   cmd: ExecuteCommand,
   key: string,
@@ -76,13 +81,7 @@ export async function runKeyedExecute(
   checkIdempotencyKey(key);
   const stmt = runner.check(cmd.sql, cmd.params, 'execute');
   checkKeyable(stmt.info);
-  if (!store) {
-    throw errors.failedPrecondition(
-      'IDEMPOTENCY_UNAVAILABLE',
-      `idempotency keys are not available on cluster "${cluster.name}"`,
-    );
-  }
-  await store.ensureTable(ctx);
+  const store = await readyStore(clusterStore, cluster.name, ctx);
   const fp = requestFingerprint('execute', [cmd]);
   const principal = access.principal;
   const route = cluster.routeWrite();

@@ -8,7 +8,7 @@
 import type { Backend, StatementContext } from '../backend/backend.js';
 import type { IdempotencySettings } from '../config/cluster-schema.js';
 import type { DbConnection } from '../backend/connection.js';
-import { Code, GatewayError } from '../errors.js';
+import { Code, errors, GatewayError } from '../errors.js';
 import type { Lease } from '../pool/lease.js';
 import type { ExecuteTotals } from './commands.js';
 import { endLease } from './statement-runner.js';
@@ -329,4 +329,23 @@ export class IdempotencyStore {
       endLease(lease, false);
     }
   }
+}
+
+/**
+ * `store` with its key table in place: throws FAILED_PRECONDITION `IDEMPOTENCY_UNAVAILABLE` when
+ * `cluster` has no store, or the store's error when its table cannot be created.
+ */
+export async function readyStore(
+  store: IdempotencyStore | undefined,
+  cluster: string,
+  ctx: StatementContext,
+): Promise<IdempotencyStore> {
+  if (!store) {
+    throw errors.failedPrecondition(
+      'IDEMPOTENCY_UNAVAILABLE',
+      `idempotency keys are not available on cluster "${cluster}"`,
+    );
+  }
+  await store.ensureTable(ctx);
+  return store;
 }

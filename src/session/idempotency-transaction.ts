@@ -15,7 +15,12 @@ import type { Cluster } from '../routing/cluster.js';
 import type { BeginCommand } from './commands.js';
 import { requestFingerprint } from './idempotency.js';
 import { resolveCommit, type StoreLookup } from './idempotency-execute.js';
-import { ER_DUP_ENTRY, type IdempotencyRecord, type IdempotencyStore } from './idempotency-store.js';
+import {
+  ER_DUP_ENTRY,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  readyStore,
+} from './idempotency-store.js';
 import { rollbackOn, startTransaction } from './statement-runner.js';
 
 /** How many times a begin starts over when the key's row vanished between its insert and its read (expiry). */
@@ -51,14 +56,7 @@ export class TransactionKey {
     begin: BeginCommand,
     ctx: StatementContext,
   ): Promise<TransactionKey> {
-    const store = stores(cluster.name);
-    if (!store) {
-      throw errors.failedPrecondition(
-        'IDEMPOTENCY_UNAVAILABLE',
-        `idempotency keys are not available on cluster "${cluster.name}"`,
-      );
-    }
-    await store.ensureTable(ctx);
+    const store = await readyStore(stores(cluster.name), cluster.name, ctx);
     return new TransactionKey(store, cluster, principal, key, transactionFingerprint(cluster.name, begin));
   }
 
