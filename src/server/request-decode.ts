@@ -183,6 +183,9 @@ export function executeCommandOf(req: ExecuteRequestMessage): ExecuteCommand {
  * idempotency key, or a key on a read-only transaction (it would have no write to record).
  */
 export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand {
+  // Checked in field-number order, so a request with several bad fields is refused for the
+  // first one, whatever was added to the message later.
+  const isolationLevel = isolationLevelOf(m?.isolation_level);
   const readOnly = m?.read_only === true;
   const idempotencyKey = m?.idempotency_key ?? '';
   if (idempotencyKey !== '') {
@@ -196,7 +199,7 @@ export function beginCommandOf(m: BeginRequestMessage | undefined): BeginCommand
   }
   return {
     cluster: m?.cluster ?? '',
-    isolationLevel: isolationLevelOf(m?.isolation_level),
+    isolationLevel,
     readOnly,
     idleTimeoutMs: m?.idle_timeout_ms ?? 0,
     requestTag: requestTagOf(m?.request_tag),

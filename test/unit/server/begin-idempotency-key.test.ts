@@ -53,3 +53,18 @@ test("a Batch's transaction.idempotency_key is refused: the batch has its own", 
   t.is(err?.reason, 'BAD_IDEMPOTENCY_KEY');
   t.regex(err?.message ?? '', /transaction\.idempotency_key/);
 });
+
+test('several bad fields: the refusal names the first in field-number order (isolation_level before the key)', (t) => {
+  // Found by the wire fuzzer (seed 21735): an unknown isolation level and a bad key in one begin.
+  const both = t.throws(() => beginCommandOf({ isolation_level: 7, idempotency_key: 'has space' }), {
+    instanceOf: GatewayError,
+  });
+  t.is(both?.reason, 'BAD_ISOLATION_LEVEL');
+  const keyAndTag = t.throws(
+    () => beginCommandOf({ idempotency_key: 'has space', request_tag: 'bad\ntag' }),
+    {
+      instanceOf: GatewayError,
+    },
+  );
+  t.is(keyAndTag?.reason, 'BAD_IDEMPOTENCY_KEY');
+});
