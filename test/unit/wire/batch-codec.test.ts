@@ -4,10 +4,11 @@
  * goes through the generic path unchanged.
  */
 import test from 'ava';
-import { compileColumns, type DriverField } from '../../../src/sql/values.js';
+import { compileColumns } from '../../../src/sql/values.js';
 import { batchResponseSerializer } from '../../../src/wire/batch-codec.js';
 import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
 import { responseSerializers, type Serializer } from '../../../src/wire/response-codec.js';
+import { DRIVER_FIELDS } from '../../helpers/driver-fields.js';
 import { prng } from '../../helpers/prng.js';
 import { edgeValues, randomRows, randomString, randomUint64 } from '../../helpers/random-values.js';
 
@@ -19,29 +20,6 @@ const shared = responseSerializers(
   (service.Transaction as Method).responseSerialize,
 );
 const fast = batchResponseSerializer(shared.metadata, batch.responseSerialize);
-
-const FIELDS: DriverField[] = [
-  {
-    name: 'id',
-    table: 't',
-    orgTable: 't',
-    schema: 's',
-    columnType: 8,
-    characterSet: 63,
-    flags: 35,
-    decimals: 0,
-    columnLength: 20,
-  },
-  {
-    name: 'naïve',
-    orgName: 'n',
-    columnType: 253,
-    characterSet: 224,
-    flags: 0,
-    decimals: 0,
-    columnLength: 1020,
-  },
-];
 
 /** Both encodings decode to the same object, and the bytes are the ones protobufjs writes. */
 function same(t: import('ava').ExecutionContext, message: unknown): void {
@@ -93,7 +71,7 @@ function randomStep(rnd: () => number, columns: ReturnType<typeof compileColumns
 
 test('random batches: every outcome, rows over every Value kind, 64-bit figures', (t) => {
   const rnd = prng(20261206);
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   for (let i = 0; i < 120; i++) {
     same(t, {
       results: Array.from({ length: Math.floor(rnd() * 12) }, () => randomStep(rnd, columns)),

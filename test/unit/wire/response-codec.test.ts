@@ -3,7 +3,8 @@ import { Code } from '../../../src/errors.js';
 import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
 import { responseSerializers, type Serializer } from '../../../src/wire/response-codec.js';
 import { EncodedRows, RowBatchBuilder } from '../../../src/wire/row-encoding.js';
-import { compileColumns, type DriverField, type WireValue } from '../../../src/sql/values.js';
+import { compileColumns, type WireValue } from '../../../src/sql/values.js';
+import { DRIVER_FIELDS } from '../../helpers/driver-fields.js';
 import { prng } from '../../helpers/prng.js';
 import { edgeValues, randomRows, randomString, randomUint64 } from '../../helpers/random-values.js';
 
@@ -85,32 +86,8 @@ test('stats and done, including 64-bit totals and empty strings', (t) => {
   }
 });
 
-const FIELDS: DriverField[] = [
-  {
-    name: 'id',
-    table: 't',
-    orgTable: 't',
-    schema: 's',
-    columnType: 8,
-    characterSet: 63,
-    flags: 35,
-    decimals: 0,
-    columnLength: 20,
-  },
-  {
-    name: 'naïve',
-    orgName: 'n',
-    columnType: 253,
-    characterSet: 224,
-    flags: 0,
-    decimals: 0,
-    columnLength: 1020,
-  },
-  { name: 'd', columnType: 246, characterSet: 63, flags: 1, decimals: 30, columnLength: 67 },
-];
-
 test('metadata: encoded once per columns array, same bytes every time', (t) => {
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   same(t, query, fast.query, { metadata: { columns } });
   same(t, query, fast.query, { metadata: { columns } });
   same(t, transaction, fast.transaction, { request_id: 'r1', metadata: { columns } });
@@ -151,7 +128,7 @@ test('rows, stats and cached metadata never touch the generic path', (t) => {
       return s(m);
     };
   const own = responseSerializers(counting(query.responseSerialize), counting(transaction.responseSerialize));
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   own.query({ metadata: { columns } });
   t.is(generic, 1, 'metadata is encoded by the generic path once');
   own.query({ metadata: { columns } });
@@ -236,7 +213,7 @@ test('RowBatchBuilder: a value the encoder cannot represent fails INTERNAL, and 
 
 test('result (a whole small result in one message): same bytes as protobufjs, rows pre-encoded or not', (t) => {
   const rnd = prng(20261206);
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   const stats = {
     row_count: '1',
     warning_count: 2,
@@ -277,7 +254,7 @@ test('result never touches the generic path once its metadata is cached', (t) =>
     generic++;
     return query.responseSerialize(m);
   }, transaction.responseSerialize);
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   const stats = { row_count: '1', elapsed_us: '5' };
   own.query({
     result: { metadata: { columns }, rows: { rows: EncodedRows.of(randomRows(prng(3))) }, stats },
@@ -295,7 +272,7 @@ test('result never touches the generic path once its metadata is cached', (t) =>
 
 test('query_result in a Transaction stream: same bytes as protobufjs, after short and long request ids', (t) => {
   const rnd = prng(1212);
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   const done = { row_count: '2', warning_count: 0, backend: 'p:1', elapsed_us: '9' };
   for (const id of ['', '7', 'x'.repeat(300), randomString(rnd)]) {
     const rows = randomRows(rnd);
@@ -321,7 +298,7 @@ test('a transaction replay report rides on metadata and done too: those take the
     statements: 3,
     elapsed_us: '1500',
   };
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   for (const m of [
     { request_id: 'q', metadata: { columns }, replayed },
     { request_id: 'q', done: { row_count: 1, elapsed_us: 2 }, replayed },
@@ -339,7 +316,7 @@ test('a replay report on a query_result with pre-encoded rows: encoded by hand, 
     statements: 1,
     elapsed_us: '7',
   };
-  const columns = compileColumns(FIELDS);
+  const columns = compileColumns(DRIVER_FIELDS);
   const rows = randomRows(prng(77));
   const stats = { row_count: String(rows.length), elapsed_us: '3' };
   const wire = { request_id: 'r', query_result: { metadata: { columns }, rows: { rows }, stats }, replayed };
