@@ -7,6 +7,7 @@ import type { StatementContext } from '../backend/backend.js';
 import type { GatewayError } from '../errors.js';
 import type { ReadPreference } from '../routing/cluster.js';
 import type { WireColumn, WireValue } from '../sql/values.js';
+import type { RowPlan } from '../wire/row-encoding.js';
 import type { Access } from './access.js';
 import type { BatchCondition } from './batch-conditions.js';
 
@@ -150,6 +151,12 @@ export interface ResultSink<Batch = unknown> {
 export interface RowBatchEncoder<Batch = unknown> {
   /** Appends one row; returns its encoded size in bytes. */
   add(values: readonly WireValue[]): number;
+  /**
+   * Appends one row from the driver's cells as `plan` encodes them, without decoding it first
+   * (the same bytes as `add` of the decoded row); returns its encoded size. An encoder without
+   * it is given decoded rows.
+   */
+  addCells?(cells: unknown, plan: RowPlan): number;
   /** Rows in the current batch. */
   readonly count: number;
   /** Encoded bytes in the current batch. */

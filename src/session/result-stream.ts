@@ -7,6 +7,7 @@ import type { FieldPacket } from 'mysql2';
 import type { DbConnection, RowSink } from '../backend/connection.js';
 import { errors, type GatewayError } from '../errors.js';
 import type { ResultShape, WireValue } from '../sql/values.js';
+import type { RowPlan } from '../wire/row-encoding.js';
 import type { ResultSink, RowBatchEncoder } from './commands.js';
 
 /** Batch limits (config `limits`). */
@@ -28,6 +29,9 @@ export interface BatchLimits {
  */
 export class ResultBatcher implements RowSink {
   private decode: ((row: unknown[]) => WireValue[]) | undefined;
+  private plan: RowPlan | undefined;
+  /** The batch encodes the driver's cells itself (see `RowBatchEncoder.addCells`). */
+  readonly textAsBytes: boolean;
   private scheduled: NodeJS.Immediate | undefined;
   private paused = false;
   private sentMetadata = false;
@@ -44,7 +48,9 @@ export class ResultBatcher implements RowSink {
     private readonly batch: RowBatchEncoder,
     private readonly limits: BatchLimits,
     private readonly onLimit: (err: GatewayError) => void,
-  ) {}
+  ) {
+    this.textAsBytes = batch.addCells !== undefined;
+  }
 
   fields(_fields: readonly FieldPacket[], _protocol: 'binary' | 'text', shape: ResultShape): void {
     if (this.sentMetadata) {
@@ -57,13 +63,13 @@ export class ResultBatcher implements RowSink {
       return;
     }
     this.sentMetadata = true;
-    this.decode = shape.decode;
+    if (this.textAsBytes) this.plan = shape.plan;
+    else this.decode = shape.decode;
     this.sink.columns(shape.columns);
   }
 
   row(raw: unknown[]): void {
-    if (this.failure || !this.decode) return;
-    const values = this.decode(raw);
+    if (this.failure || !this.sentMetadata) return;
     this.rowCount++;
     if (this.limits.maxRowsPerQuery > 0 && this.rowCount > this.limits.maxRowsPerQuery) {
       this.fail(
@@ -74,7 +80,10 @@ export class ResultBatcher implements RowSink {
       );
       return;
     }
-    this.bytes += this.batch.add(values);
+    const plan = this.plan;
+    this.bytes += plan
+      ? (this.batch.addCells as NonNullable<RowBatchEncoder['addCells']>)(raw, plan)
+      : this.batch.add((this.decode as (row: unknown[]) => WireValue[])(raw));
     if (this.limits.maxBytesPerQuery > 0 && this.bytes > this.limits.maxBytesPerQuery) {
       this.fail(
         errors.resourceExhausted(

@@ -11,7 +11,8 @@
  */
 import { compileColumns } from './columns.js';
 import { type DriverField, fieldFlags, fieldType } from './mysql-types.js';
-import { compileRowDecoder, type RowDecoder } from './row-decoder.js';
+import type { RowPlan } from '../wire/row-encoding.js';
+import { compileRowDecoder, compileRowPlan, type RowDecoder } from './row-decoder.js';
 import type { WireColumn } from './wire.js';
 
 /** Compiled columns and decoder of a result. Both are built on first use. */
@@ -20,6 +21,8 @@ export interface ResultShape {
   readonly columns: WireColumn[];
   /** Decodes one row of this result. */
   readonly decode: RowDecoder;
+  /** How the row writer encodes this result's cells without decoding them first. */
+  readonly plan: RowPlan;
 }
 
 /** The column-definition fields the compiled shape depends on, copied out of mysql2's objects. */
@@ -78,6 +81,7 @@ function sameField(c: FieldCopy, f: DriverField): boolean {
 class CompiledShape implements ResultShape {
   #columns: WireColumn[] | undefined;
   #decode: RowDecoder | undefined;
+  #plan: RowPlan | undefined;
 
   constructor(
     readonly fields: readonly FieldCopy[],
@@ -92,6 +96,11 @@ class CompiledShape implements ResultShape {
   get decode(): RowDecoder {
     this.#decode ??= compileRowDecoder(this.fields, this.protocol);
     return this.#decode;
+  }
+
+  get plan(): RowPlan {
+    this.#plan ??= compileRowPlan(this.fields, this.protocol);
+    return this.#plan;
   }
 
   matches(fields: readonly DriverField[], protocol: 'binary' | 'text'): boolean {

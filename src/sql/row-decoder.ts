@@ -23,6 +23,7 @@ import {
   FieldFlag,
   MysqlType,
 } from './mysql-types.js';
+import { Cell, type RowPlan } from '../wire/row-encoding.js';
 import type { WireValue } from './wire.js';
 
 /**
@@ -106,6 +107,19 @@ export function compileRowDecoder(fields: readonly DriverField[], protocol: 'bin
     }
     return out;
   };
+}
+
+/**
+ * The row writer's plan for one result (see {@link RowPlan}): per column, the cell kind the
+ * driver gives, so the common cells are encoded without a `Value` object, and the column's decoder
+ * for every other cell. Text-protocol cells always go through their decoders.
+ */
+export function compileRowPlan(fields: readonly DriverField[], protocol: 'binary' | 'text'): RowPlan {
+  const decoders = fields.map((field) => (protocol === 'binary' ? binaryCell(field) : textCell(field)));
+  const kinds = Uint8Array.from(decoders, (d) =>
+    protocol === 'binary' ? (BINARY_KINDS.get(d) ?? Cell.DECODE) : Cell.DECODE,
+  );
+  return { kinds, decoders };
 }
 
 function mismatch(column: number, expected: string): GatewayError {
@@ -210,6 +224,15 @@ const geometryCell: CellDecoder = (value, column) => {
   if (!Buffer.isBuffer(value)) throw mismatch(column, 'GEOMETRY/VECTOR bytes (binaryTypeCast)');
   return { bytes_value: value };
 };
+
+/** Binary-protocol cell decoders whose cells the row writer encodes itself, and as what. */
+const BINARY_KINDS: ReadonlyMap<CellDecoder, number> = new Map([
+  [binaryInt, Cell.INT64],
+  [binaryUint, Cell.UINT64],
+  [binaryDouble, Cell.DOUBLE],
+  [stringCell, Cell.TEXT],
+  [bytesCell, Cell.BYTES],
+]);
 
 // ---- text protocol: raw cell bytes (typeCast: false) ----
 

@@ -7,6 +7,7 @@
  * fields in number order, as protobufjs writes them; test/unit/wire/response-codec compares it
  * with protobufjs's bytes, for wire-row arrays and for batches built here.
  */
+import { isUtf8 } from 'node:buffer';
 import { Code, GatewayError } from '../errors.js';
 import { bufferLatin1Write, bufferUtf8Write } from '../internals.js';
 import type { WireValue } from '../sql/wire.js';
@@ -145,13 +146,15 @@ export function integerVarint(raw: unknown, zigzag: boolean): number | bigint {
 }
 
 /**
- * Per-row scratch, by slot (one per value): value kinds, payload sizes of strings and bytes, and
- * integer varints (-1 in `ints`: the bigint is in `bigInts`).
+ * Per-row scratch, by slot (one per value): value kinds, payload sizes of strings and bytes,
+ * integer varints (-1 in `ints`: the bigint is in `bigInts`) and doubles, and each string's or
+ * bytes' payload (the writer drops it once written).
  */
 export class Scratch {
   sizes = new Int32Array(256);
   kinds = new Uint8Array(256);
   ints = new Float64Array(256);
+  readonly refs: unknown[] = [];
   readonly bigInts = new Map<number, bigint>();
 
   ensure(n: number): void {
@@ -176,6 +179,12 @@ export class Scratch {
   clear(): void {
     if (this.bigInts.size > 0) this.bigInts.clear();
   }
+
+  /** After a failed sizing: drops every payload still held. */
+  reset(): void {
+    this.clear();
+    this.refs.length = 0;
+  }
 }
 
 /** A row as the row decoder gives it. */
@@ -185,8 +194,11 @@ const KIND_NULL = 0;
 const KIND_INT64 = 1;
 const KIND_UINT64 = 2;
 const KIND_DOUBLE = 3;
+/** A JS string, written as UTF-8. */
 const KIND_STRING = 4;
 const KIND_BYTES = 5;
+/** `string_value` from bytes already UTF-8 (checked): copied as they are. */
+const KIND_UTF8 = 6;
 
 /** Which field of a Value is set (the row decoder sets exactly one). */
 function kindOf(v: Record<string, unknown>): number {
@@ -199,65 +211,68 @@ function kindOf(v: Record<string, unknown>): number {
   throw UNHANDLED;
 }
 
+/** Size of a `Value` holding a string or bytes payload of `n` bytes, as a `Row.values` entry. */
+function lengthDelimitedEntry(n: number): number {
+  const value = 1 + varintSize(n) + n;
+  return 1 + varintSize(value) + value;
+}
+
+/** Size of a `Value` with a varint payload of `z`, as a `Row.values` entry. */
+function varintEntry(scratch: Scratch, slot: number, z: number | bigint): number {
+  return 3 + scratch.setInt(slot, z);
+}
+
 /**
- * Size of one `Row` body: fills `scratch` from `slot` on (per value: its kind and payload size)
- * and returns the body size. Throws {@link UNHANDLED} for a value it cannot encode.
+ * Sizes one wire value into `slot` of `scratch` (its kind, payload size and payload); returns its
+ * size as a `Row.values` entry. Throws {@link UNHANDLED} for a value it cannot encode.
+ */
+function sizeValue(v: Record<string, unknown>, scratch: Scratch, slot: number): number {
+  const kind = kindOf(v);
+  scratch.kinds[slot] = kind;
+  switch (kind) {
+    case KIND_STRING: {
+      const str = v.string_value;
+      if (typeof str !== 'string') throw UNHANDLED;
+      const n = utf8Size(str);
+      scratch.sizes[slot] = n;
+      scratch.refs[slot] = str;
+      return lengthDelimitedEntry(n);
+    }
+    case KIND_INT64:
+      return varintEntry(scratch, slot, integerVarint(v.int64_value, true));
+    case KIND_UINT64:
+      return varintEntry(scratch, slot, integerVarint(v.uint64_value, false));
+    case KIND_DOUBLE:
+      if (typeof v.double_value !== 'number') throw UNHANDLED;
+      scratch.ints[slot] = v.double_value;
+      return 11;
+    case KIND_BYTES: {
+      const bytes = v.bytes_value;
+      if (!(bytes instanceof Uint8Array)) throw UNHANDLED;
+      scratch.sizes[slot] = bytes.byteLength;
+      scratch.refs[slot] = bytes;
+      return lengthDelimitedEntry(bytes.byteLength);
+    }
+    default:
+      return 4;
+  }
+}
+
+/**
+ * Size of one `Row` body: fills `scratch` from `slot` on (per value: its kind, payload size and
+ * payload) and returns the body size. Throws {@link UNHANDLED} for a value it cannot encode.
  */
 function sizeRow(values: readonly WireValue[], scratch: Scratch, slot: number): number {
-  const { sizes, kinds } = scratch;
   let row = 0;
-  for (let i = 0; i < values.length; i++, slot++) {
-    const v = values[i] as Record<string, unknown>;
-    const kind = kindOf(v);
-    kinds[slot] = kind;
-    // The Value message: tag + payload (+ length for strings and bytes).
-    let value: number;
-    switch (kind) {
-      case KIND_STRING: {
-        const str = v.string_value;
-        if (typeof str !== 'string') throw UNHANDLED;
-        const n = utf8Size(str);
-        sizes[slot] = n;
-        value = 1 + varintSize(n) + n;
-        break;
-      }
-      case KIND_INT64:
-        value = 1 + scratch.setInt(slot, integerVarint(v.int64_value, true));
-        break;
-      case KIND_UINT64:
-        value = 1 + scratch.setInt(slot, integerVarint(v.uint64_value, false));
-        break;
-      case KIND_DOUBLE:
-        if (typeof v.double_value !== 'number') throw UNHANDLED;
-        value = 9;
-        break;
-      case KIND_BYTES: {
-        const bytes = v.bytes_value;
-        if (!(bytes instanceof Uint8Array)) throw UNHANDLED;
-        const n = bytes.byteLength;
-        sizes[slot] = n;
-        value = 1 + varintSize(n) + n;
-        break;
-      }
-      default:
-        value = 2;
-    }
-    row += 1 + varintSize(value) + value;
-  }
+  for (let i = 0; i < values.length; i++)
+    row += sizeValue(values[i] as Record<string, unknown>, scratch, slot + i);
   return row;
 }
 
-/** Writes the values of one `Row` sized by {@link sizeRow} from `slot`; returns the next position. */
-function writeRowValues(
-  buf: Buffer,
-  pos: number,
-  values: readonly WireValue[],
-  scratch: Scratch,
-  slot: number,
-): number {
-  const { sizes, kinds, ints } = scratch;
-  for (let i = 0; i < values.length; i++, slot++) {
-    const v = values[i] as Record<string, unknown>;
+/** Writes `count` values sized into `scratch` from `slot` on; returns the next position. */
+function writeRowValues(buf: Buffer, pos: number, count: number, scratch: Scratch, slot: number): number {
+  const { sizes, kinds, ints, refs } = scratch;
+  for (const end = slot + count; slot < end; slot++) {
     buf[pos++] = TAG_FIELD1_LEN;
     switch (kinds[slot]) {
       case KIND_STRING: {
@@ -265,7 +280,8 @@ function writeRowValues(
         pos = writeVarint(buf, pos, 1 + varintSize(n) + n);
         buf[pos++] = TAG_VALUE_STRING;
         pos = writeVarint(buf, pos, n);
-        pos = writeString(buf, pos, v.string_value as string, n);
+        pos = writeString(buf, pos, refs[slot] as string, n);
+        refs[slot] = undefined;
         break;
       }
       case KIND_INT64:
@@ -287,14 +303,16 @@ function writeRowValues(
       case KIND_DOUBLE:
         buf[pos++] = 9;
         buf[pos++] = TAG_VALUE_DOUBLE;
-        pos = buf.writeDoubleLE(v.double_value as number, pos);
+        pos = buf.writeDoubleLE(ints[slot]!, pos);
         break;
-      case KIND_BYTES: {
+      case KIND_BYTES:
+      case KIND_UTF8: {
         const n = sizes[slot]!;
         pos = writeVarint(buf, pos, 1 + varintSize(n) + n);
-        buf[pos++] = TAG_VALUE_BYTES;
+        buf[pos++] = kinds[slot] === KIND_BYTES ? TAG_VALUE_BYTES : TAG_VALUE_STRING;
         pos = writeVarint(buf, pos, n);
-        buf.set(v.bytes_value as Uint8Array, pos);
+        buf.set(refs[slot] as Uint8Array, pos);
+        refs[slot] = undefined;
         pos += n;
         break;
       }
@@ -305,6 +323,102 @@ function writeRowValues(
     }
   }
   return pos;
+}
+
+/**
+ * How {@link RowBatchBuilder.addCells} encodes one column's driver cells without building a
+ * `Value` object first (a {@link RowPlan}'s `kinds`).
+ */
+export const Cell = Object.freeze({
+  /** Through the column's decoder. */
+  DECODE: 0,
+  /** A safe integer: `int64_value`. */
+  INT64: 1,
+  /** A non-negative safe integer: `uint64_value`. */
+  UINT64: 2,
+  /** A number: `double_value`. */
+  DOUBLE: 3,
+  /** A string, or a Buffer of UTF-8 text: `string_value`. */
+  TEXT: 4,
+  /** A Buffer: `bytes_value`. */
+  BYTES: 5,
+});
+
+/**
+ * How to encode the driver's cells of one result, column by column. A cell of a kind other than
+ * the one expected (a BIGINT's decimal string, a number beyond the exact range) goes through the
+ * column's decoder, which encodes it or fails exactly as decoding the row would.
+ */
+export interface RowPlan {
+  readonly kinds: Uint8Array;
+  readonly decoders: readonly ((cell: unknown, column: number) => WireValue)[];
+}
+
+/** Below this magnitude, 2n + 1 (the zigzag form) is exact in a double. */
+const ZIGZAG_EXACT = 2 ** 52;
+
+/** Sizes one driver cell into `slot` as its column's `kind`; returns its size as a `Row.values` entry. */
+function sizeCell(
+  cell: unknown,
+  kind: number,
+  plan: RowPlan,
+  column: number,
+  scratch: Scratch,
+  slot: number,
+): number {
+  if (cell === null || cell === undefined) {
+    scratch.kinds[slot] = KIND_NULL;
+    return 4;
+  }
+  switch (kind) {
+    case Cell.INT64:
+      if (typeof cell === 'number' && Number.isInteger(cell) && cell < ZIGZAG_EXACT && cell > -ZIGZAG_EXACT) {
+        scratch.kinds[slot] = KIND_INT64;
+        return varintEntry(scratch, slot, cell >= 0 ? cell * 2 : -cell * 2 - 1);
+      }
+      break;
+    case Cell.UINT64:
+      if (typeof cell === 'number' && Number.isSafeInteger(cell) && cell >= 0) {
+        scratch.kinds[slot] = KIND_UINT64;
+        return varintEntry(scratch, slot, cell);
+      }
+      break;
+    case Cell.DOUBLE:
+      if (typeof cell === 'number') {
+        scratch.kinds[slot] = KIND_DOUBLE;
+        scratch.ints[slot] = cell;
+        return 11;
+      }
+      break;
+    case Cell.TEXT:
+      if (typeof cell === 'string') {
+        const n = utf8Size(cell);
+        scratch.kinds[slot] = KIND_STRING;
+        scratch.sizes[slot] = n;
+        scratch.refs[slot] = cell;
+        return lengthDelimitedEntry(n);
+      }
+      if (Buffer.isBuffer(cell)) {
+        if (!isUtf8(cell)) {
+          // Malformed UTF-8 becomes U+FFFD, as decoding it to a string does.
+          return sizeValue({ string_value: cell.toString('utf8') }, scratch, slot);
+        }
+        scratch.kinds[slot] = KIND_UTF8;
+        scratch.sizes[slot] = cell.length;
+        scratch.refs[slot] = cell;
+        return lengthDelimitedEntry(cell.length);
+      }
+      break;
+    case Cell.BYTES:
+      if (Buffer.isBuffer(cell)) {
+        scratch.kinds[slot] = KIND_BYTES;
+        scratch.sizes[slot] = cell.length;
+        scratch.refs[slot] = cell;
+        return lengthDelimitedEntry(cell.length);
+      }
+      break;
+  }
+  return sizeValue(plan.decoders[column]!(cell, column) as Record<string, unknown>, scratch, slot);
 }
 
 /**
@@ -343,7 +457,7 @@ export function writeRows(
     const values = rows[r]!.values;
     buf[pos++] = tag;
     pos = writeVarint(buf, pos, scratch.sizes[slot]!);
-    pos = writeRowValues(buf, pos, values, scratch, slot + 1);
+    pos = writeRowValues(buf, pos, values.length, scratch, slot + 1);
     slot += 1 + values.length;
   }
   scratch.clear();
@@ -402,7 +516,7 @@ function sizeBuilderRow(values: readonly WireValue[], scratch: Scratch): number 
   try {
     return sizeRow(values, scratch, 0);
   } catch (err) {
-    scratch.clear();
+    scratch.reset();
     if (err !== UNHANDLED) throw err;
     throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
   }
@@ -436,15 +550,47 @@ export class RowBatchBuilder {
    * row decoder never produces one) fails INTERNAL.
    */
   add(values: readonly WireValue[]): number {
+    return this.#append(sizeBuilderRow(values, BUILDER_SCRATCH), values.length);
+  }
+
+  /**
+   * Appends one row straight from the driver's cells (an array, as `rowsAsArray` gives it), each
+   * encoded as its column's kind in `plan` says: the same bytes as decoding the row and calling
+   * {@link add}, without a `Value` object per cell. Fails as decoding would (INTERNAL
+   * DRIVER_ROW_SHAPE for a row of another width).
+   */
+  addCells(cells: unknown, plan: RowPlan): number {
+    const kinds = plan.kinds;
+    if (!Array.isArray(cells) || cells.length !== kinds.length) {
+      throw new GatewayError(
+        Code.INTERNAL,
+        'DRIVER_ROW_SHAPE',
+        `driver row is not an array of ${kinds.length} cells`,
+      );
+    }
     const scratch = BUILDER_SCRATCH;
-    const body = sizeBuilderRow(values, scratch);
+    scratch.ensure(cells.length);
+    let body = 0;
+    try {
+      for (let i = 0; i < cells.length; i++) body += sizeCell(cells[i], kinds[i]!, plan, i, scratch, i);
+    } catch (err) {
+      scratch.reset();
+      if (err !== UNHANDLED) throw err;
+      throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
+    }
+    return this.#append(body, cells.length);
+  }
+
+  /** Writes the row of `count` values sized into the shared scratch, its body `body` bytes. */
+  #append(body: number, count: number): number {
+    const scratch = BUILDER_SCRATCH;
     const size = 1 + varintSize(body) + body;
     let slab = this.#slab;
     if (slab === undefined || this.#pos + size > slab.length) slab = this.#grow(size);
     let pos = this.#pos;
     slab[pos++] = TAG_FIELD1_LEN;
     pos = writeVarint(slab, pos, body);
-    this.#pos = writeRowValues(slab, pos, values, scratch, 0);
+    this.#pos = writeRowValues(slab, pos, count, scratch, 0);
     scratch.clear();
     this.#count++;
     return size;
@@ -508,7 +654,8 @@ export class RowCollector {
   /** Appends one row; returns its encoded size in bytes (INTERNAL for a value it cannot encode). */
   add(values: readonly WireValue[]): number {
     const body = sizeBuilderRow(values, BUILDER_SCRATCH);
-    BUILDER_SCRATCH.clear();
+    // Sized, not written: drop the payloads the scratch holds.
+    BUILDER_SCRATCH.reset();
     const size = 1 + varintSize(body) + body;
     this.#rows.push({ values });
     this.#bytes += size;

@@ -10,7 +10,7 @@ import { FULL_ACCESS } from '../../../src/session/access.js';
 import type { Caller, ExecuteCommand, QueryCommand } from '../../../src/session/commands.js';
 import { runExecute, runQuery } from '../../../src/session/single-statement.js';
 import type { ReadPreference } from '../../../src/routing/choose-backend.js';
-import { hang, rowsResult } from './helpers/fake-backend.js';
+import { fakeShape, hang, rowsResult } from './helpers/fake-backend.js';
 import { type FakeClusterOptions, fakeCluster } from './helpers/fake-cluster.js';
 import { networkError, serverError } from './helpers/fake-connection.js';
 import { RecordingSink } from './helpers/fake-row-batch.js';
@@ -136,7 +136,7 @@ test('retried only once: the second failure is thrown, though a third try would 
 test('not retried once the columns reached the client', async (t) => {
   const s = setup();
   s.replicas[0]?.on(SELECT, (call) => {
-    call.sink?.fields([], 'binary', { columns: [], decode: (r) => r as never });
+    call.sink?.fields([], 'binary', fakeShape([]));
     throw networkError();
   });
   s.replicas[1]?.on(SELECT, rowsResult(['a'], [[1]]));

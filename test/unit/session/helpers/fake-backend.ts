@@ -70,7 +70,12 @@ export function ok(header?: Record<string, unknown>): StatementOutcome {
 /** A result shape whose columns are named `names` and whose rows decode as they are. */
 export function fakeShape(names: readonly string[]): ResultShape {
   const columns = names.map((name) => ({ name }) as WireColumn);
-  return { columns, decode: (row: unknown) => row as WireValue[] };
+  // Cells are wire values already: each column's decoder hands its cell on.
+  const plan = {
+    kinds: new Uint8Array(names.length),
+    decoders: names.map(() => (cell: unknown) => cell as WireValue),
+  };
+  return { columns, decode: (row: unknown) => row as WireValue[], plan };
 }
 
 /** A script streaming `rows` under columns `names`. */
