@@ -16,6 +16,7 @@ import {
   needsBinaryTypeCast,
   type ResultShape,
   ResultShapeCache,
+  readTextAsBytes,
   TEXT_RESULT_OPTIONS,
 } from '../sql/values.js';
 
@@ -28,6 +29,11 @@ export interface RowSink {
   fields(fields: readonly FieldPacket[], protocol: 'binary' | 'text', shape: ResultShape): void;
   /** One row, as mysql2 decoded it with the sql/ module's result options for `protocol`. */
   row(row: unknown[]): void;
+  /**
+   * The sink encodes rows with the shape's `plan`: binary-protocol UTF-8 text cells may then
+   * arrive as their bytes rather than as strings (see `readTextAsBytes`).
+   */
+  readonly textAsBytes?: boolean;
 }
 
 /** Outcome of a statement. */
@@ -228,6 +234,7 @@ export class DbConnection {
         if (protocol === 'binary' && needsBinaryTypeCast(fields as never))
           cmd.options.typeCast = binaryTypeCast;
         sink?.fields(fields, protocol, this.shapes.shape(sql, fields, protocol));
+        if (protocol === 'binary' && sink?.textAsBytes) readTextAsBytes(fields as never);
       });
       cmd.on('result', (row: unknown) => {
         if (Array.isArray(row)) {

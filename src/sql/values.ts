@@ -29,6 +29,7 @@ export {
   DRIVER_CONNECTION_OPTIONS,
   NULL_VALUE,
   needsBinaryTypeCast,
+  readTextAsBytes,
   type RowDecoder,
   TEXT_RESULT_OPTIONS,
 } from './row-decoder.js';

@@ -108,3 +108,31 @@ test('destroying mysql2 Connection#stream drops the connection on the server', a
   });
   t.pass();
 });
+
+test('textAsBytes: mysql2 reads utf8mb4 text cells as their bytes once `fields` marks them binary; other cells as before', async (t) => {
+  const db = await new Connector(settings).openOnce();
+  t.teardown(() => db.close());
+  const sql =
+    "SELECT CAST('héllo €' AS CHAR) AS s, _utf8mb4'x' AS v, CAST(12.50 AS DECIMAL(5,2)) AS d, 7 AS n, JSON_OBJECT('k', 'ü') AS j, CAST('raw' AS BINARY) AS b, CONVERT('é' USING latin1) AS l";
+  const run = async (textAsBytes: boolean) => {
+    const rows: unknown[][] = [];
+    await db.run(sql, [], { fields: () => {}, row: (r) => rows.push(r), textAsBytes });
+    return rows[0] ?? [];
+  };
+  const [s, v, d, n, j, b, l] = await run(true);
+  // The two text columns: the server's UTF-8 bytes, which only mysql2's parser (compiled after
+  // the `fields` event, from the marked character sets) could have produced as Buffers.
+  t.deepEqual(s, Buffer.from('héllo €', 'utf8'));
+  t.deepEqual(v, Buffer.from('x'));
+  t.is(d, '12.50');
+  t.is(n, 7);
+  t.is(typeof j, 'string', 'MariaDB JSON (extended metadata) stays a string');
+  t.deepEqual(JSON.parse(j as string), { k: 'ü' });
+  t.deepEqual(b, Buffer.from('raw'));
+  // character_set_results is utf8mb4, so a latin1 expression arrives as UTF-8 bytes too.
+  t.deepEqual(l, Buffer.from('é', 'utf8'));
+  // A sink that does not ask keeps strings, on the same connection right after (mysql2 caches
+  // parsers by the columns' character sets, so the marked parser is not handed out here).
+  t.deepEqual(await run(false), ['héllo €', 'x', '12.50', 7, j, Buffer.from('raw'), 'é']);
+  t.false(db.broken);
+});

@@ -5,9 +5,9 @@
  */
 import test from 'ava';
 import { Code, GatewayError } from '../../../src/errors.js';
-import { compileRowDecoder, type DriverField } from '../../../src/sql/values.js';
+import { compileRowDecoder, type DriverField, readTextAsBytes } from '../../../src/sql/values.js';
 import { compileRowPlan } from '../../../src/sql/row-decoder.js';
-import { RowBatchBuilder } from '../../../src/wire/row-encoding.js';
+import { Cell, RowBatchBuilder } from '../../../src/wire/row-encoding.js';
 import { prng } from '../../helpers/prng.js';
 
 const T = {
@@ -118,6 +118,22 @@ test('addCells writes the bytes add() writes for the decoded row, over random ro
   }
 });
 
+test('text cells given as bytes (readTextAsBytes) encode as the string they spell; malformed UTF-8 as U+FFFD', (t) => {
+  const fields = [field(T.VAR_STRING), field(T.STRING)];
+  const texts = ['', 'plain ascii', 'héllo €', '\u{1F600} 𝄞', 'x'.repeat(300)];
+  for (const s of texts) {
+    const asBytes = viaCells(fields, [[Buffer.from(s, 'utf8'), s]]);
+    t.true(asBytes.equals(viaDecode(fields, [[s, s]])), s);
+  }
+  // 0xff never occurs in UTF-8, 0xc3 starts a sequence it does not finish, 0xed 0xa0 0x80 is a surrogate.
+  for (const bad of [[0x61, 0xff, 0x62], [0xc3], [0xed, 0xa0, 0x80]]) {
+    const bytes = Buffer.from(bad);
+    const replaced = new TextDecoder().decode(bytes); // WHATWG: each maximal bad subpart → U+FFFD
+    t.true(replaced.includes('\ufffd'));
+    t.true(viaCells(fields, [[bytes, replaced]]).equals(viaDecode(fields, [[replaced, replaced]])));
+  }
+});
+
 test('a cell the driver should not give fails as decoding it does (same code and message)', (t) => {
   const cases: [DriverField, unknown][] = [
     [field(T.LONGLONG), 2 ** 60],
@@ -140,4 +156,36 @@ test('a cell the driver should not give fails as decoding it does (same code and
   t.regex(wrongWidth?.message ?? '', /2 cells/);
   // The builder goes on after a refused row.
   t.true(viaCells([field(T.LONG)], [[5]]).equals(viaDecode([field(T.LONG)], [[5]])));
+});
+
+test('readTextAsBytes marks utf8mb4 text columns binary, and nothing else', (t) => {
+  const marked = [field(T.VAR_STRING), field(T.STRING), field(T.BLOB), field(T.ENUM), field(T.VARCHAR)];
+  const kept = [
+    field(T.BLOB, { extendedFormat: 'json' }),
+    field(T.VAR_STRING, { characterSet: 8, encoding: 'latin1' }),
+    field(T.NEWDECIMAL),
+    field(T.LONG),
+    field(T.JSON),
+    field(T.BLOB, { characterSet: BINARY, encoding: 'binary' }),
+  ];
+  const before = kept.map((f) => f.characterSet);
+  readTextAsBytes([...marked, ...kept]);
+  t.deepEqual(
+    marked.map((f) => f.characterSet),
+    marked.map(() => BINARY),
+  );
+  t.deepEqual(
+    kept.map((f) => f.characterSet),
+    before,
+  );
+  // Every column it marks is one whose plan takes bytes as text.
+  t.deepEqual(
+    [
+      ...compileRowPlan(
+        marked.map((f) => ({ ...f, characterSet: UTF8MB4 })),
+        'binary',
+      ).kinds,
+    ],
+    marked.map(() => Cell.TEXT),
+  );
 });
