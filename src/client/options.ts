@@ -19,9 +19,10 @@ export interface GatewayClientOptions {
   /** Cluster of every call that names none. @default '' (the gateway's `default` cluster) */
   readonly cluster?: string;
   /**
-   * grpc-js channel options (`grpc.keepalive_time_ms`, ...), over the client's one default:
+   * grpc-js channel options (`grpc.keepalive_time_ms`, ...), over the client's two defaults:
    * `grpc.max_receive_message_length: -1` (responses are bounded by the gateway's
-   * `server.maxSendMessageBytes`, 16 MiB by default, above grpc-js' 4 MiB default).
+   * `server.maxSendMessageBytes`, 16 MiB by default, above grpc-js' 4 MiB default), and
+   * `grpc-node.flow_control_window: 4 MiB` ({@link FLOW_CONTROL_WINDOW}).
    */
   readonly channelOptions?: ChannelOptions;
   /** How long {@link GatewayClient.connect} waits for the channel to be ready, ms. @default 10000 */
@@ -265,6 +266,16 @@ const ISOLATION_LEVELS: readonly string[] = [
 ];
 const UINT32_MAX = 2 ** 32 - 1;
 
+/**
+ * The client's HTTP/2 receive window, per stream and per connection, in bytes. grpc-js keeps
+ * HTTP/2's 64 KiB unless told otherwise, which holds a streamed result of 1,000-row batches
+ * (about 200 KB each) to a round trip every 64 KiB; gRPC's Go, Java and C cores grow their windows
+ * to the bandwidth-delay product on their own (up to 16 MiB in Go). 4 MiB read 1,000,000 rows
+ * about a fifth faster here. A consumer that stops pulling still stops the gateway, which stops
+ * reading MySQL: at most this much more waits in the client.
+ */
+export const FLOW_CONTROL_WINDOW = 4 * 1024 * 1024;
+
 /** Client options with defaults; throws INVALID_ARGUMENT for unknown keys or bad values. */
 export function compileClientOptions(opts: GatewayClientOptions = {}): CompiledClientOptions {
   checkKeys(opts, CLIENT_KEYS, 'client');
@@ -272,7 +283,11 @@ export function compileClientOptions(opts: GatewayClientOptions = {}): CompiledC
     credentials: opts.credentials,
     defaultDeadlineMs: durationOption(opts.defaultDeadlineMs, 'defaultDeadlineMs') ?? 30_000,
     cluster: stringOption(opts.cluster, 'cluster') ?? '',
-    channelOptions: { 'grpc.max_receive_message_length': -1, ...objectOption(opts.channelOptions) },
+    channelOptions: {
+      'grpc.max_receive_message_length': -1,
+      'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
+      ...objectOption(opts.channelOptions),
+    },
     connectTimeoutMs: durationOption(opts.connectTimeoutMs, 'connectTimeoutMs') ?? 10_000,
     token: tokenOption(opts.token),
   };

@@ -16,14 +16,20 @@ test('client defaults', (t) => {
   t.is(o.cluster, '');
   t.is(o.connectTimeoutMs, 10_000);
   t.is(o.channelOptions['grpc.max_receive_message_length'], -1);
+  t.is(o.channelOptions['grpc-node.flow_control_window'], 4 * 1024 * 1024);
   t.is(o.credentials, undefined);
 });
 
 test('channel options are merged over the defaults', (t) => {
   const o = compileClientOptions({
-    channelOptions: { 'grpc.max_receive_message_length': 1024, 'grpc.keepalive_time_ms': 5 },
+    channelOptions: {
+      'grpc.max_receive_message_length': 1024,
+      'grpc.keepalive_time_ms': 5,
+      'grpc-node.flow_control_window': 65535,
+    },
   });
   t.is(o.channelOptions['grpc.max_receive_message_length'], 1024);
+  t.is(o.channelOptions['grpc-node.flow_control_window'], 65535);
   t.is(o.channelOptions['grpc.keepalive_time_ms'], 5);
 });
 
