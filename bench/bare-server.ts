@@ -5,7 +5,8 @@
  *
  * - floor: the Gateway service's Query on grpc-js and proto-loader's generic codec over a mysql2
  *   pool's `execute`, and nothing else (no routing, limits, flow control, deadlines, exact value
- *   mapping or telemetry).
+ *   mapping or telemetry); and a Transaction stream on one pooled connection, as scenario (b)
+ *   drives it.
  * - echo: grpc-js alone. Query and Execute answer one pre-encoded response (identity serializers)
  *   and do no work at all: with direct mysql2's cost for the statement, the stack limit a gateway
  *   call is measured against.
@@ -16,7 +17,13 @@
  *        node dist/bench/bare-server.js echo|echo3
  */
 import { readFileSync } from 'node:fs';
-import { loadPackageDefinition, Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  loadPackageDefinition,
+  Server,
+  ServerCredentials,
+  type ServerDuplexStream,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import mysql from 'mysql2/promise';
 import { LOADER_OPTIONS, PROTO_FILES } from '../src/wire/proto.js';
@@ -87,7 +94,56 @@ function serveEcho(threeMessages: boolean): void {
   process.on('SIGTERM', () => server.forceShutdown());
 }
 
-/** The floor: Query over a mysql2 pool with proto-loader's generic codec. */
+type TxRequest = {
+  request_id: string;
+  begin?: unknown;
+  query?: { sql: string; params?: Param[]; accept_single_message?: boolean };
+  rollback?: unknown;
+};
+
+/**
+ * The floor of a Transaction stream: one pooled connection for the stream, each query run on it
+ * as it arrives (mysql2 queues them: at most one on the wire at a time, as the gateway's session
+ * runs them) and answered with proto-loader's generic codec: `query_result` when the request asks
+ * for one message, else metadata, rows and done. Only what scenario (b) sends.
+ */
+function serveTransaction(pool: mysql.Pool, call: ServerDuplexStream<TxRequest, unknown>): void {
+  const conn = pool.getConnection();
+  const fail = (err: Error) => call.destroy(err);
+  call.on('data', (req: TxRequest) => {
+    const id = req.request_id;
+    if (req.begin) {
+      conn
+        .then((c) => c.query('START TRANSACTION READ ONLY'))
+        .then(() => call.write({ request_id: id, begun: { backend: 'primary' } }), fail);
+    } else if (req.query) {
+      const { sql, params, accept_single_message: single } = req.query;
+      const values = (params ?? []).map((p) => p.int64_value ?? p.string_value ?? null);
+      conn
+        .then((c) => c.execute(sql, values))
+        .then(([rows, fields]) => {
+          const metadata = { columns: (fields ?? []).map((f) => ({ name: f.name })) };
+          const batch = {
+            rows: (rows as unknown[][]).map((r) => ({ values: r.map((v) => ({ string_value: String(v) })) })),
+          };
+          const stats = { row_count: String((rows as unknown[]).length) };
+          if (single) call.write({ request_id: id, query_result: { metadata, rows: batch, stats } });
+          else {
+            call.write({ request_id: id, metadata });
+            call.write({ request_id: id, rows: batch });
+            call.write({ request_id: id, done: stats });
+          }
+        }, fail);
+    } else if (req.rollback) {
+      conn.then((c) => c.query('ROLLBACK')).then(() => call.end(), fail);
+    }
+  });
+  call.on('end', () => {
+    conn.then((c) => c.release(), fail);
+  });
+}
+
+/** The floor: Query (and Transaction, see serveTransaction) over a mysql2 pool with proto-loader's generic codec. */
 function serveFloor(): void {
   const pool = mysql.createPool({
     host: '127.0.0.1',
@@ -101,6 +157,7 @@ function serveFloor(): void {
     rowsAsArray: true,
   });
   server.addService(pkg.mysqlgateway.v1.Gateway.service, {
+    Transaction: (call: ServerDuplexStream<TxRequest, unknown>) => serveTransaction(pool, call),
     Query: (call: ServerWritableStream<{ sql: string; params?: Param[] }, unknown>) => {
       const params = (call.request.params ?? []).map((p) => p.int64_value ?? p.string_value ?? null);
       pool.execute(call.request.sql, params).then(

@@ -47,6 +47,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const POOL = 64;
 const POINT_ROWS = 100_000;
 const STREAM_ROWS = 1_000_000;
+/** Measured streams per side in (c) (medians reported). */
+const STREAM_ROUNDS = 3;
 const POINT_SQL = 'SELECT c FROM sbtest1 WHERE id = ?';
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -396,7 +398,7 @@ function h2loadQuery(
 }
 
 /** (b) point selects pipelined over one read-only Transaction stream. */
-async function pipelined(gw: GatewayProcess): Promise<void> {
+async function pipelined(gw: GatewayProcess, bare?: GatewayProcess): Promise<void> {
   const depth = 16;
   const conn = await mysql.createConnection(directOptions());
   await conn.execute(POINT_SQL, [1]);
@@ -412,12 +414,16 @@ async function pipelined(gw: GatewayProcess): Promise<void> {
     cpuUsPerOp: direct.cpuUs / direct.n,
   });
   for (const single of [false, true]) {
-    const res = await pipelinedOnGateway(gw, depth, single);
-    record({
-      scenario: single ? PIPELINED_SINGLE_SCENARIO : `(b) pipelined tx depth=${depth}`,
-      side: 'gateway',
-      ...res,
-    });
+    const scenario = single ? PIPELINED_SINGLE_SCENARIO : `(b) pipelined tx depth=${depth}`;
+    record({ scenario, side: 'gateway', ...(await pipelinedOnGateway(gw, depth, single)) });
+    if (bare) {
+      record({
+        scenario,
+        side: 'floor',
+        ...(await pipelinedOnGateway(bare, depth, single)),
+        note: 'bare grpc-js + proto-loader, one mysql2 connection (bench/bare-server.ts)',
+      });
+    }
   }
 }
 
@@ -495,25 +501,40 @@ async function streaming(gw: GatewayProcess): Promise<void> {
   // and its streaming path cold.
   for await (const _ of client.query(`${sql} LIMIT 200000`, [], { maxRowsPerBatch: 1000 })) {
   }
-  const gwCpu1 = gw.cpuMicros();
-  const cpu1 = process.cpuUsage();
-  const t1 = process.hrtime.bigint();
-  let got = 0;
-  for await (const row of client.query(sql, [], { maxRowsPerBatch: 1000 })) {
-    if (row.length === 4) got++;
+  // One stream is about 2 s: the median of STREAM_ROUNDS, each figure on its own.
+  const runs: { rowsPerSec: number; gwCpu: number; clientCpu: number; rows: number }[] = [];
+  for (let round = 0; round < STREAM_ROUNDS; round++) {
+    const gwCpu1 = gw.cpuMicros();
+    const cpu1 = process.cpuUsage();
+    const t1 = process.hrtime.bigint();
+    let got = 0;
+    for await (const row of client.query(sql, [], { maxRowsPerBatch: 1000 })) {
+      if (row.length === 4) got++;
+    }
+    const sec = Number(process.hrtime.bigint() - t1) / 1e9;
+    const clientCpu = process.cpuUsage(cpu1);
+    runs.push({
+      rowsPerSec: got / sec,
+      gwCpu: (gw.cpuMicros() - gwCpu1) / got,
+      clientCpu: (clientCpu.user + clientCpu.system) / got,
+      rows: got,
+    });
   }
-  const sec = Number(process.hrtime.bigint() - t1) / 1e9;
-  const clientCpu = process.cpuUsage(cpu1);
-  const gwCpuPerRow = (gw.cpuMicros() - gwCpu1) / got;
   await client.close();
+  const gwRun = {
+    rowsPerSec: median(runs.map((r) => r.rowsPerSec)),
+    gwCpu: median(runs.map((r) => r.gwCpu)),
+    clientCpu: median(runs.map((r) => r.clientCpu)),
+    rows: Math.min(...runs.map((r) => r.rows)),
+  };
   record({
     scenario: '(c) stream 1,000,000 rows',
     side: 'gateway',
     concurrency: 1,
-    throughput: got / sec,
+    throughput: gwRun.rowsPerSec,
     rssMb: gw.peakRssMb(),
-    cpuUsPerOp: gwCpuPerRow,
-    note: `rows/s (${got} rows) read by the TS client (mysql-grpc-gateway/client, ${((clientCpu.user + clientCpu.system) / got).toFixed(2)} us of client CPU per row); CPU column: gateway per row; gateway peak RSS ${Math.round(gw.peakRssMb())} MB`,
+    cpuUsPerOp: gwRun.gwCpu,
+    note: `rows/s (${gwRun.rows} rows) read by the TS client (mysql-grpc-gateway/client, ${gwRun.clientCpu.toFixed(2)} us of client CPU per row); CPU column: gateway per row; medians of ${STREAM_ROUNDS} runs; gateway peak RSS ${Math.round(gw.peakRssMb())} MB`,
   });
   // The same stream read by a generic client (grpc-js + proto-loader's protobufjs decoding),
   // as a client without a hand-written decoder sees it.
@@ -549,31 +570,42 @@ async function streaming(gw: GatewayProcess): Promise<void> {
     s.on('end', () => resolve());
     s.on('error', reject);
   });
-  const rss0 = process.memoryUsage().rss;
-  let peak = rss0;
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  let n = 0;
-  await new Promise<void>((resolve, reject) => {
-    const s = conn.query(sql).stream();
-    s.on('data', () => {
-      n++;
-      if (n % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+  let peak = process.memoryUsage().rss;
+  const directRuns: { rowsPerSec: number; cpu: number }[] = [];
+  for (let round = 0; round < STREAM_ROUNDS; round++) {
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    let n = 0;
+    await new Promise<void>((resolve, reject) => {
+      const s = conn.query(sql).stream();
+      s.on('data', () => {
+        n++;
+        if (n % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+      });
+      s.on('end', () => resolve());
+      s.on('error', reject);
     });
-    s.on('end', () => resolve());
-    s.on('error', reject);
-  });
-  const directSec = Number(process.hrtime.bigint() - t0) / 1e9;
-  const directCpu = process.cpuUsage(cpu0);
+    const directCpu = process.cpuUsage(cpu0);
+    directRuns.push({
+      rowsPerSec: n / (Number(process.hrtime.bigint() - t0) / 1e9),
+      cpu: (directCpu.user + directCpu.system) / n,
+    });
+  }
   conn.end();
   record({
     scenario: '(c) stream 1,000,000 rows',
     side: 'direct',
     concurrency: 1,
-    throughput: n / directSec,
-    cpuUsPerOp: (directCpu.user + directCpu.system) / n,
-    note: `rows/s; CPU column: client per row; client RSS ${Math.round(peak / 1e6)} MB`,
+    throughput: median(directRuns.map((r) => r.rowsPerSec)),
+    cpuUsPerOp: median(directRuns.map((r) => r.cpu)),
+    note: `rows/s; CPU column: client per row; medians of ${STREAM_ROUNDS} runs; client RSS ${Math.round(peak / 1e6)} MB`,
   });
+}
+
+/** The median of `values` (the lower middle one for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
 }
 
 /** (d) 2,000 concurrent short transactions. */
@@ -666,7 +698,7 @@ async function main(): Promise<void> {
   try {
     await unary(gw, dir, bare, echo, echo3);
     await unaryExecute(gw, dir, echo);
-    await pipelined(gw);
+    await pipelined(gw, bare);
     await fanIn(gw);
     await batchScenarios(gw, {
       seconds: SECONDS,
