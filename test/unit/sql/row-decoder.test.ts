@@ -4,49 +4,11 @@
  * `execute` on a connection with DRIVER_CONNECTION_OPTIONS, text protocol cells as raw bytes (`typeCast: false`).
  */
 import test from 'ava';
+import { T, UNSIGNED, ZEROFILL, BINARY, driverField } from '../../helpers/driver-fields.js';
 import { Code, GatewayError } from '../../../src/errors.js';
 import { compileRowDecoder, type DriverField, NULL_VALUE, type WireValue } from '../../../src/sql/values.js';
 
-const T = {
-  DECIMAL: 0,
-  TINY: 1,
-  SHORT: 2,
-  LONG: 3,
-  FLOAT: 4,
-  DOUBLE: 5,
-  NULL: 6,
-  TIMESTAMP: 7,
-  LONGLONG: 8,
-  INT24: 9,
-  DATE: 10,
-  TIME: 11,
-  DATETIME: 12,
-  YEAR: 13,
-  BIT: 16,
-  JSON: 245,
-  NEWDECIMAL: 246,
-  BLOB: 252,
-  VAR_STRING: 253,
-  STRING: 254,
-  GEOMETRY: 255,
-} as const;
-const UNSIGNED = 32;
-const ZEROFILL = 64;
-const BINARY = 63;
-const UTF8MB4 = 224;
-
-function field(columnType: number, more: Partial<DriverField> = {}): DriverField {
-  const binaryCharset = columnType !== T.STRING && columnType !== T.VAR_STRING && columnType !== T.BLOB;
-  return {
-    name: 'c',
-    columnType,
-    characterSet: binaryCharset ? BINARY : UTF8MB4,
-    encoding: binaryCharset ? 'binary' : 'utf8',
-    flags: 0,
-    decimals: 0,
-    ...more,
-  };
-}
+const field = driverField;
 
 const text = (s: string) => Buffer.from(s, 'utf8');
 

@@ -4,50 +4,14 @@
  * whose bytes test/unit/wire/response-codec compares with protobufjs's).
  */
 import test from 'ava';
+import { T, UNSIGNED, BINARY, UTF8MB4, driverField } from '../../helpers/driver-fields.js';
 import { Code, GatewayError } from '../../../src/errors.js';
 import { compileRowDecoder, type DriverField, readTextAsBytes } from '../../../src/sql/values.js';
 import { compileRowPlan } from '../../../src/sql/row-decoder.js';
 import { Cell, RowBatchBuilder } from '../../../src/wire/row-encoding.js';
 import { prng } from '../../helpers/prng.js';
 
-const T = {
-  TINY: 1,
-  LONG: 3,
-  FLOAT: 4,
-  DOUBLE: 5,
-  LONGLONG: 8,
-  DATETIME: 12,
-  YEAR: 13,
-  NEWDECIMAL: 246,
-  ENUM: 247,
-  BLOB: 252,
-  VAR_STRING: 253,
-  STRING: 254,
-  JSON: 245,
-  VARCHAR: 15,
-  GEOMETRY: 255,
-} as const;
-const UNSIGNED = 32;
-const BINARY = 63;
-const UTF8MB4 = 224;
-
-function field(columnType: number, more: Partial<DriverField> = {}): DriverField {
-  const text =
-    columnType === T.STRING ||
-    columnType === T.VAR_STRING ||
-    columnType === T.BLOB ||
-    columnType === T.ENUM ||
-    columnType === T.VARCHAR;
-  return {
-    name: 'c',
-    columnType,
-    characterSet: text ? UTF8MB4 : BINARY,
-    encoding: text ? 'utf8' : 'binary',
-    flags: 0,
-    decimals: 0,
-    ...more,
-  };
-}
+const field = driverField;
 
 function viaCells(fields: readonly DriverField[], rows: readonly unknown[][]): Buffer {
   const plan = compileRowPlan(fields, 'binary');
