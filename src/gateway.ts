@@ -26,7 +26,7 @@ import type { SessionRegistry } from './session/session-registry.js';
 import { SessionService } from './session/session-service.js';
 import { CallScaffold } from './server/call-scaffold.js';
 import type { CallTrace } from './telemetry/call-trace.js';
-import { RowBatchBuilder, RowCollector } from './wire/row-encoding.js';
+import { RowBatchBuilder, RowCollector } from './wire/row-batch-builder.js';
 import { StatementClassifier } from './sql/classify.js';
 import { type GatewayStatus, gatewayStatus } from './admin/gateway-status.js';
 import type { Logger } from './telemetry/logger.js';

@@ -6,7 +6,7 @@
  * - Node `Buffer.prototype.utf8Write` / `latin1Write` / `utf8Slice`: the per-encoding methods
  *   `buf.write(s, pos, len, enc)` and `buf.toString(enc, start, end)` dispatch to after
  *   normalising their arguments. Calling them directly saves that work on every string of every
- *   row (src/wire/row-encoding.ts, src/wire/response-decoder.ts). Each is `undefined` when absent;
+ *   row (src/wire/scalars.ts, src/wire/response-decoder.ts). Each is `undefined` when absent;
  *   callers then take the public method.
  * - mysql2 `Connection#_isMariaDB` (set from the handshake's server version),
  *   `Connection#reset(cb)` (COM_RESET_CONNECTION, not in mysql2's typings) and

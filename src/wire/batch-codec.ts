@@ -8,20 +8,17 @@
  * test/unit/wire/batch-codec decodes it with proto-loader and compares with the generic path.
  */
 import { type MetadataCache, encodeStats, type Serializer } from './response-codec.js';
+import { type Row, Scratch, sizeRows, writeRows } from './row-encoding.js';
 import {
   bigVarintSize,
   integerVarint,
-  type Row,
-  Scratch,
-  sizeRows,
   UNHANDLED,
   utf8Size,
   varintSize,
   writeBigVarint,
-  writeRows,
   writeString,
   writeVarint,
-} from './row-encoding.js';
+} from './scalars.js';
 
 /** A field of a small message: its number, wire form and value. */
 type Field =

@@ -13,22 +13,18 @@
  * standard proto3 encoding of the same field values, fields in number order, as protobufjs writes
  * them; test/unit/wire/response-codec decodes it with proto-loader and compares.
  */
+import { EncodedRows } from './row-batch-builder.js';
+import { type Row, Scratch, sizeRows, TAG_FIELD1_LEN, writeRows } from './row-encoding.js';
 import {
   bigVarintSize,
-  EncodedRows,
   integerVarint,
-  type Row,
-  Scratch,
-  sizeRows,
-  TAG_FIELD1_LEN,
   UNHANDLED,
   utf8Size,
   varintSize,
   writeBigVarint,
-  writeRows,
   writeString,
   writeVarint,
-} from './row-encoding.js';
+} from './scalars.js';
 import type { WireColumn } from '../sql/values.js';
 
 /** A message serializer as grpc-js takes it. */

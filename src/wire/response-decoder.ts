@@ -14,7 +14,7 @@
  */
 
 import { bufferUtf8Slice } from '../internals.js';
-import { varintSize, writeVarint } from './row-encoding.js';
+import { varintSize, writeVarint } from './scalars.js';
 
 /** A `Value` message as received (proto-loader sets the virtual `kind` to the field present). */
 export interface WireValueIn {

@@ -19,8 +19,7 @@ import {
 const NODE = `Node ${process.version}`;
 
 test('Buffer.prototype.utf8Write exists and writes UTF-8, returning the byte count', (t) => {
-  if (!bufferUtf8Write)
-    return t.fail(`Buffer.prototype.utf8Write is gone in ${NODE} (src/wire/row-encoding.ts)`);
+  if (!bufferUtf8Write) return t.fail(`Buffer.prototype.utf8Write is gone in ${NODE} (src/wire/scalars.ts)`);
   for (const s of ['', 'ascii', 'héllo', '€ and 😀', 'a\u0000b']) {
     const expected = Buffer.from(s, 'utf8');
     const buf = Buffer.alloc(expected.length + 4, 0xaa);
@@ -33,7 +32,7 @@ test('Buffer.prototype.utf8Write exists and writes UTF-8, returning the byte cou
     t.is(buf[0], 0xaa, 'utf8Write wrote before its offset');
     t.is(buf[expected.length + 2], 0xaa, 'utf8Write wrote past its length');
   }
-  // A lone surrogate is written as U+FFFD, as Buffer.byteLength counts it (row-encoding relies on it).
+  // A lone surrogate is written as U+FFFD, as Buffer.byteLength counts it (src/wire/scalars.ts relies on it).
   const lone = '\ud800';
   const buf = Buffer.alloc(3);
   t.is(
@@ -46,7 +45,7 @@ test('Buffer.prototype.utf8Write exists and writes UTF-8, returning the byte cou
 
 test('Buffer.prototype.latin1Write exists and writes one byte per code unit', (t) => {
   if (!bufferLatin1Write)
-    return t.fail(`Buffer.prototype.latin1Write is gone in ${NODE} (src/wire/row-encoding.ts)`);
+    return t.fail(`Buffer.prototype.latin1Write is gone in ${NODE} (src/wire/scalars.ts)`);
   const s = 'x'.repeat(60) + '\u00ff';
   const buf = Buffer.alloc(s.length + 1, 0xaa);
   t.is(bufferLatin1Write.call(buf, s, 1, s.length), s.length, 'latin1Write count');

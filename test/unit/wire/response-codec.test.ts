@@ -2,7 +2,7 @@ import test from 'ava';
 import { Code } from '../../../src/errors.js';
 import { gatewayPackageDefinition } from '../../../src/wire/proto.js';
 import { responseSerializers, type Serializer } from '../../../src/wire/response-codec.js';
-import { EncodedRows, RowBatchBuilder } from '../../../src/wire/row-encoding.js';
+import { EncodedRows, RowBatchBuilder } from '../../../src/wire/row-batch-builder.js';
 import { compileColumns, type WireValue } from '../../../src/sql/values.js';
 import { DRIVER_FIELDS } from '../../helpers/driver-fields.js';
 import { prng } from '../../helpers/prng.js';

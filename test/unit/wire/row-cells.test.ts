@@ -8,7 +8,8 @@ import { T, UNSIGNED, BINARY, UTF8MB4, driverField } from '../../helpers/driver-
 import { Code, GatewayError } from '../../../src/errors.js';
 import { compileRowDecoder, type DriverField, readTextAsBytes } from '../../../src/sql/values.js';
 import { compileRowPlan } from '../../../src/sql/row-decoder.js';
-import { Cell, RowBatchBuilder } from '../../../src/wire/row-encoding.js';
+import { RowBatchBuilder } from '../../../src/wire/row-batch-builder.js';
+import { Cell } from '../../../src/wire/row-encoding.js';
 import { prng } from '../../helpers/prng.js';
 
 const field = driverField;
