@@ -17,6 +17,7 @@ import type { Lease } from '../pool/lease.js';
 import type { ClusterRegistry } from '../routing/cluster.js';
 import type { Access } from './access.js';
 import type { StoreLookup } from './idempotency-execute.js';
+import { CommandInbox } from './command-inbox.js';
 import { TransactionKey } from './idempotency-transaction.js';
 import type {
   BeginCommand,
@@ -77,9 +78,6 @@ export interface TransactionObserver {
   ended(session: TransactionSession, outcome: 'committed' | 'rolledBack' | 'aborted'): void;
 }
 
-/** Requests queued beyond this pause reading from the client. */
-const MAX_QUEUED = 256;
-
 /** What a {@link TransactionSession} is built from (by `SessionService.openTransaction`). */
 export interface TransactionSessionOptions {
   readonly clusters: ClusterRegistry;
@@ -102,12 +100,8 @@ export interface TransactionSessionOptions {
 /** One Transaction stream. */
 export class TransactionSession {
   private stateValue: TransactionState = 'awaitingBegin';
-  private readonly queue: TransactionCommand[] = [];
-  private pumping = false;
+  private readonly inbox: CommandInbox<TransactionCommand>;
   /** The running pump, awaited by an abort before it rolls back. */
-  private current: Promise<void> = Promise.resolve();
-  private inputPaused = false;
-  private halfClosed = false;
   private lease: Lease<DbConnection> | undefined;
   private backend: Backend | undefined;
   private dirty = false;
@@ -156,6 +150,23 @@ export class TransactionSession {
     if (callSignal.aborted) this.internal.abort(callSignal.reason);
     else callSignal.addEventListener('abort', () => this.internal.abort(callSignal.reason), { once: true });
     this.idleTimeoutMs = settings.idleTimeoutMs;
+    this.inbox = new CommandInbox<TransactionCommand>({
+      handle: (req) => this.handle(req),
+      accepting: () => this.stateValue !== 'ended' && !this.ctx.signal.aborted,
+      // A bug must not wedge the stream or its connection: end it, rolling back.
+      failed: (err) => this.finish(GatewayError.from(err)),
+      drained: () =>
+        this.finish(
+          new GatewayError(
+            Code.ABORTED,
+            'TRANSACTION_ABANDONED',
+            'the stream was closed without commit: transaction rolled back',
+          ),
+        ),
+      idle: () => this.armIdleTimer(),
+      pauseInput: () => this.output.pauseInput(),
+      resumeInput: () => this.output.resumeInput(),
+    });
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
@@ -190,23 +201,13 @@ export class TransactionSession {
   /** A request arrived. */
   push(req: TransactionCommand): void {
     if (this.stateValue === 'ended') return;
-    this.queue.push(req);
     this.armIdleTimer();
-    if (this.queue.length > MAX_QUEUED && !this.inputPaused) {
-      this.inputPaused = true;
-      this.output.pauseInput();
-    }
-    this.startPump();
+    this.inbox.push(req);
   }
 
   /** The client half-closed its side. */
   halfClose(): void {
-    this.halfClosed = true;
-    this.startPump();
-  }
-
-  private startPump(): void {
-    if (!this.pumping) this.current = this.pump();
+    this.inbox.halfClose();
   }
 
   /** Ends the session from outside (gateway shutdown): rolls back. */
@@ -231,7 +232,7 @@ export class TransactionSession {
     if (this.stateValue === 'ended') return;
     // systemClock's timers are unref()ed: an idle transaction does not keep the process alive.
     this.idleTimer = this.clock.setTimeout(() => {
-      if (this.pumping) return this.armIdleTimer();
+      if (this.inbox.busy) return this.armIdleTimer();
       this.internal.abort(
         new GatewayError(
           Code.DEADLINE_EXCEEDED,
@@ -240,42 +241,6 @@ export class TransactionSession {
         ),
       );
     }, this.idleTimeoutMs);
-  }
-
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    try {
-      while (this.queue.length > 0 && this.stateValue !== 'ended' && !this.ctx.signal.aborted) {
-        const req = this.queue.shift() as TransactionCommand;
-        if (this.inputPaused && this.queue.length < MAX_QUEUED / 2) {
-          this.inputPaused = false;
-          this.output.resumeInput();
-        }
-        try {
-          await this.handle(req);
-        } catch (err) {
-          // A bug must not wedge the stream or its connection: end it, rolling back.
-          await this.finish(GatewayError.from(err));
-        }
-      }
-      if (
-        this.halfClosed &&
-        this.queue.length === 0 &&
-        this.stateValue !== 'ended' &&
-        !this.ctx.signal.aborted
-      ) {
-        await this.finish(
-          new GatewayError(
-            Code.ABORTED,
-            'TRANSACTION_ABANDONED',
-            'the stream was closed without commit: transaction rolled back',
-          ),
-        );
-      }
-    } finally {
-      this.pumping = false;
-      this.armIdleTimer();
-    }
   }
 
   private async handle(req: TransactionCommand): Promise<void> {
@@ -568,7 +533,7 @@ export class TransactionSession {
     if (lease) endLease(lease, this.dirty);
     this.transition('ended');
     // Requests pipelined after the end (e.g. a statement sent behind commit) are answered, not dropped.
-    for (const req of this.queue.splice(0)) {
+    for (const req of this.inbox.takeAll()) {
       this.inBandError(
         req.id,
         errors.failedPrecondition('TRANSACTION_ENDED', 'the transaction has already ended'),
@@ -593,7 +558,7 @@ export class TransactionSession {
     // settled (it stops at the abort), roll back whatever is still open.
     const reason = GatewayError.from(this.ctx.signal.reason);
     const finish = () => this.finish(reason);
-    void this.current.then(finish, finish);
+    void this.inbox.settled().then(finish, finish);
   }
 
   private inBandError(id: string, e: GatewayError): void {
