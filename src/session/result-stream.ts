@@ -6,8 +6,7 @@
 import type { FieldPacket } from 'mysql2';
 import type { DbConnection, RowSink } from '../backend/connection.js';
 import { errors, type GatewayError } from '../errors.js';
-import type { ResultShape, WireValue } from '../sql/values.js';
-import type { RowPlan } from '../wire/row-encoding.js';
+import type { ResultShape } from '../sql/values.js';
 import type { ResultSink, RowBatchEncoder } from './commands.js';
 
 /** Batch limits (config `limits`). */
@@ -28,8 +27,8 @@ export interface BatchLimits {
  * in one socket read have been parsed, and pauses the connection while the client is behind.
  */
 export class ResultBatcher implements RowSink {
-  private decode: ((row: unknown[]) => WireValue[]) | undefined;
-  private plan: RowPlan | undefined;
+  /** Encodes one driver row into the batch (set with the result's shape); returns its size. */
+  private encode: ((raw: unknown[]) => number) | undefined;
   /** The batch encodes the driver's cells itself (see `RowBatchEncoder.addCells`). */
   readonly textAsBytes: boolean;
   private scheduled: NodeJS.Immediate | undefined;
@@ -63,13 +62,24 @@ export class ResultBatcher implements RowSink {
       return;
     }
     this.sentMetadata = true;
-    if (this.textAsBytes) this.plan = shape.plan;
-    else this.decode = shape.decode;
+    this.encode = this.encoderFor(shape);
     this.sink.columns(shape.columns);
   }
 
+  /** The batch's own cell encoding with the shape's plan when it has one, else decode and add. */
+  private encoderFor(shape: ResultShape): (raw: unknown[]) => number {
+    const batch = this.batch;
+    const addCells = batch.addCells?.bind(batch);
+    if (addCells) {
+      const plan = shape.plan;
+      return (raw) => addCells(raw, plan);
+    }
+    const decode = shape.decode;
+    return (raw) => batch.add(decode(raw));
+  }
+
   row(raw: unknown[]): void {
-    if (this.failure || !this.sentMetadata) return;
+    if (this.failure || this.encode === undefined) return;
     this.rowCount++;
     if (this.limits.maxRowsPerQuery > 0 && this.rowCount > this.limits.maxRowsPerQuery) {
       this.fail(
@@ -80,10 +90,7 @@ export class ResultBatcher implements RowSink {
       );
       return;
     }
-    const plan = this.plan;
-    this.bytes += plan
-      ? (this.batch.addCells as NonNullable<RowBatchEncoder['addCells']>)(raw, plan)
-      : this.batch.add((this.decode as (row: unknown[]) => WireValue[])(raw));
+    this.bytes += this.encode(raw);
     if (this.limits.maxBytesPerQuery > 0 && this.bytes > this.limits.maxBytesPerQuery) {
       this.fail(
         errors.resourceExhausted(

@@ -68,10 +68,15 @@ function sizeBuilderRow(values: readonly WireValue[], scratch: Scratch): number 
   try {
     return sizeRowValues(values, scratch, 0);
   } catch (err) {
-    scratch.reset();
-    if (err !== UNHANDLED) throw err;
-    throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
+    return sizingFailed(err, scratch);
   }
+}
+
+/** A row's sizing threw: the scratch is dropped and {@link UNHANDLED} becomes INTERNAL. */
+function sizingFailed(err: unknown, scratch: Scratch): never {
+  scratch.reset();
+  if (err !== UNHANDLED) throw err;
+  throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
 }
 
 /**
@@ -126,9 +131,7 @@ export class RowBatchBuilder {
     try {
       body = sizeCells(cells, plan, scratch);
     } catch (err) {
-      scratch.reset();
-      if (err !== UNHANDLED) throw err;
-      throw new GatewayError(Code.INTERNAL, 'ROW_ENCODING', 'a result value could not be encoded');
+      return sizingFailed(err, scratch);
     }
     return this.#append(body, cells.length);
   }

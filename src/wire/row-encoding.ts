@@ -218,8 +218,8 @@ export function writeRowValues(
 }
 
 /**
- * How `RowBatchBuilder.addCells` (row-batch-builder.ts) encodes one column's driver cells without building a
- * `Value` object first (a {@link RowPlan}'s `kinds`).
+ * How `RowBatchBuilder.addCells` (row-batch-builder.ts) encodes one column's driver cells
+ * without building a `Value` object first (a {@link RowPlan}'s `kinds`).
  */
 export const Cell = Object.freeze({
   /** Through the column's decoder. */
