@@ -100,8 +100,8 @@ export interface TransactionSessionOptions {
 /** One Transaction stream. */
 export class TransactionSession {
   private stateValue: TransactionState = 'awaitingBegin';
+  /** The requests, handled in order by one pump; an abort awaits it before rolling back. */
   private readonly inbox: CommandInbox<TransactionCommand>;
-  /** The running pump, awaited by an abort before it rolls back. */
   private lease: Lease<DbConnection> | undefined;
   private backend: Backend | undefined;
   private dirty = false;
