@@ -54,6 +54,21 @@ function pair(
   };
 }
 
+/** The pipelined Transaction scenario (b); (b1) is PIPELINED_SINGLE_SCENARIO, against the same direct. */
+const PIPELINED_SCENARIO = '(b) pipelined tx depth=16';
+
+/** `side`'s throughput in `scenario` against direct's in `directScenario` (the same unless given). */
+function throughputAgainstDirect(
+  rows: readonly Row[],
+  scenario: string,
+  side: 'gateway' | 'floor',
+  directScenario: string = scenario,
+): number | undefined {
+  const measured = pair(rows, scenario)[side];
+  const direct = pair(rows, directScenario).direct;
+  return measured && direct ? measured.throughput / direct.throughput : undefined;
+}
+
 /** `side`'s CPU per call against the stack limit (the echo's plus direct's) in `scenario`. */
 function cpuAgainstLimit(rows: readonly Row[], scenario: string, side: Row | undefined): number | undefined {
   const p = pair(rows, scenario);
@@ -163,30 +178,17 @@ const TARGETS: Target[] = [
   {
     what: 'pipelined transaction stream, gateway / direct',
     goal: '>= 0.9',
-    measured: (rows) => {
-      const p = pair(rows, '(b) pipelined tx depth=16');
-      return p.gateway && p.direct ? p.gateway.throughput / p.direct.throughput : undefined;
-    },
-    floor: (rows) => {
-      const p = pair(rows, '(b) pipelined tx depth=16');
-      return p.floor && p.direct ? p.floor.throughput / p.direct.throughput : undefined;
-    },
+    measured: (rows) => throughputAgainstDirect(rows, PIPELINED_SCENARIO, 'gateway'),
+    floor: (rows) => throughputAgainstDirect(rows, PIPELINED_SCENARIO, 'floor'),
     met: (v) => v >= 0.9,
     fmt: (v) => v.toFixed(2),
   },
   {
     what: 'pipelined transaction stream, one-message answers (as the TS client asks), gateway / direct',
     goal: '>= 0.9',
-    measured: (rows) => {
-      const gateway = pair(rows, PIPELINED_SINGLE_SCENARIO).gateway;
-      const direct = pair(rows, '(b) pipelined tx depth=16').direct;
-      return gateway && direct ? gateway.throughput / direct.throughput : undefined;
-    },
-    floor: (rows) => {
-      const floor = pair(rows, PIPELINED_SINGLE_SCENARIO).floor;
-      const direct = pair(rows, '(b) pipelined tx depth=16').direct;
-      return floor && direct ? floor.throughput / direct.throughput : undefined;
-    },
+    measured: (rows) =>
+      throughputAgainstDirect(rows, PIPELINED_SINGLE_SCENARIO, 'gateway', PIPELINED_SCENARIO),
+    floor: (rows) => throughputAgainstDirect(rows, PIPELINED_SINGLE_SCENARIO, 'floor', PIPELINED_SCENARIO),
     met: (v) => v >= 0.9,
     fmt: (v) => v.toFixed(2),
   },
